@@ -1,0 +1,10 @@
+//! Who is calling: passwords, JWTs, API tokens and the resolved identity.
+
+pub mod api_token;
+pub mod identity;
+pub mod jwt;
+pub mod password;
+
+pub use identity::{Auth, Identity};
+pub use jwt::JwtKeys;
+pub use password::PasswordHasher;

@@ -1,0 +1,144 @@
+//! Configuration from the environment (design.md, "Configuration").
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// Cost of the argon2 password hash. The defaults are argon2's recommended
+/// ones; tests lower them through configuration so that hashing stays real
+/// but cheap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordHashCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for PasswordHashCost {
+    fn default() -> Self {
+        Self {
+            memory_kib: argon2::Params::DEFAULT_M_COST,
+            iterations: argon2::Params::DEFAULT_T_COST,
+            parallelism: argon2::Params::DEFAULT_P_COST,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// HS256 key; when unset one is generated once and kept in the database.
+    pub jwt_secret: Option<String>,
+    pub jwt_ttl: Duration,
+    pub admin_username: String,
+    /// When unset and no user exists, a password is generated and printed once.
+    pub admin_password: Option<String>,
+    pub password_hash_cost: PasswordHashCost,
+    pub db_max_connections: u32,
+    /// `smtp://user:pass@host:587?tls=required`; unset: email disabled.
+    pub smtp_url: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    // Hand-written so that the secrets never reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("listen", &self.listen)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("jwt_ttl", &self.jwt_ttl)
+            .field("admin_username", &self.admin_username)
+            .field("admin_password", &self.admin_password.as_ref().map(|_| "<set>"))
+            .field("password_hash_cost", &self.password_hash_cost)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://herald.db?mode=rwc".into(),
+            listen: "127.0.0.1:8000".parse().expect("valid address"),
+            jwt_secret: None,
+            jwt_ttl: Duration::from_secs(12 * 3600),
+            admin_username: "admin".into(),
+            admin_password: None,
+            password_hash_cost: PasswordHashCost::default(),
+            db_max_connections: 10,
+            smtp_url: None,
+        }
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse_var<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(None),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{name}: {e}")),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let mut config = Config::default();
+        if let Some(url) = var("DATABASE_URL") {
+            config.database_url = url;
+        }
+        if let Some(listen) = parse_var("HERALD_LISTEN")? {
+            config.listen = listen;
+        }
+        config.jwt_secret = var("HERALD_JWT_SECRET");
+        if let Some(secret) = &config.jwt_secret
+            && secret.len() < 32
+        {
+            bail!("HERALD_JWT_SECRET: must be at least 32 characters");
+        }
+        if let Some(minutes) = parse_var::<u64>("HERALD_JWT_TTL_MINUTES")? {
+            config.jwt_ttl = Duration::from_secs(minutes * 60);
+        }
+        if let Some(name) = var("HERALD_ADMIN_USERNAME") {
+            config.admin_username = name;
+        }
+        config.admin_password = var("HERALD_ADMIN_PASSWORD");
+        if let Some(kib) = parse_var("HERALD_ARGON2_MEMORY_KIB")? {
+            config.password_hash_cost.memory_kib = kib;
+        }
+        if let Some(n) = parse_var("HERALD_DB_MAX_CONNECTIONS")? {
+            config.db_max_connections = n;
+        }
+        config.smtp_url = var("HERALD_SMTP_URL");
+        argon2::Params::new(
+            config.password_hash_cost.memory_kib,
+            config.password_hash_cost.iterations,
+            config.password_hash_cost.parallelism,
+            None,
+        )
+        .context("HERALD_ARGON2_MEMORY_KIB")?;
+        Ok(config)
+    }
+}

@@ -1,0 +1,26 @@
+//! The rules of Herald, with no I/O: roles, the security gate, and the types
+//! that cannot be built from invalid input.
+//!
+//! The enums derive `async_graphql::Enum` so the API spells them exactly as
+//! the rules do; that is a derive, not I/O.
+
+pub mod email;
+pub mod gate;
+pub mod import;
+pub mod name;
+pub mod product;
+pub mod role;
+pub mod settings;
+pub mod severity;
+pub mod validation;
+pub mod webhook;
+
+pub use email::{EmailAddress, EmailList};
+pub use gate::{GateSettings, GlobalGate, SecurityGateStatus, SeverityCounts, Threshold, Thresholds};
+pub use name::Name;
+pub use product::{NotificationTargets, Patch, ProductChanges, ProductSpec};
+pub use role::Role;
+pub use settings::{BaseUrl, SettingsChanges};
+pub use severity::{ObservationStatus, Severity};
+pub use validation::ValidationError;
+pub use webhook::WebhookUrl;

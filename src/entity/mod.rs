@@ -1,0 +1,11 @@
+//! sea-orm entities, one file per table. Relations are joined by hand where
+//! needed, so the enums stay empty.
+
+pub mod api_token;
+pub mod observation;
+pub mod product;
+pub mod product_group;
+pub mod product_group_member;
+pub mod product_member;
+pub mod settings;
+pub mod user;

@@ -1,0 +1,78 @@
+use async_graphql::{Context, ID, Object};
+use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
+
+use crate::entity::product_group;
+use crate::error::AppError;
+use crate::graphql::context::{identity, parse_id, state};
+use crate::graphql::error::ApiResult;
+use crate::graphql::types::{ApiToken, Product, ProductGroup, Settings, User};
+use crate::service::{access, settings, tokens, users};
+
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// The signed-in user.
+    async fn me(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        Ok(User(identity(ctx)?.user.clone()))
+    }
+
+    /// Every user (administrators).
+    async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+        let rows = users::list(&state(ctx).db, identity(ctx)?).await?;
+        Ok(rows.into_iter().map(User).collect())
+    }
+
+    /// The products the caller is a member of (all of them for administrators).
+    async fn products(&self, ctx: &Context<'_>) -> ApiResult<Vec<Product>> {
+        let rows = access::visible_products(&state(ctx).db, identity(ctx)?).await?;
+        Product::load_all(ctx, rows).await
+    }
+
+    async fn product(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Product>> {
+        let id = parse_id("id", &id)?;
+        match access::visible_product(&state(ctx).db, identity(ctx)?, id).await {
+            Ok((row, role)) => Ok(Some(Product { row, role: Some(role) })),
+            Err(AppError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The product groups the caller is a member of.
+    async fn product_groups(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProductGroup>> {
+        let rows = product_group::Entity::find()
+            .filter(access::visible_groups_condition(identity(ctx)?))
+            .order_by_asc(product_group::Column::Name)
+            .all(&state(ctx).db)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(ProductGroup::load(ctx, row).await?);
+        }
+        Ok(out)
+    }
+
+    async fn product_group(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<ProductGroup>> {
+        let id = parse_id("id", &id)?;
+        let row = product_group::Entity::find_by_id(id)
+            .filter(access::visible_groups_condition(identity(ctx)?))
+            .one(&state(ctx).db)
+            .await?;
+        match row {
+            Some(row) => Ok(Some(ProductGroup::load(ctx, row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Global settings (administrators).
+    async fn settings(&self, ctx: &Context<'_>) -> ApiResult<Settings> {
+        access::require_admin(identity(ctx)?)?;
+        Ok(settings::load(&state(ctx).db).await?.into())
+    }
+
+    /// The caller's API tokens, revoked ones included.
+    async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
+        let rows = tokens::of_user(&state(ctx).db, identity(ctx)?.user_id()).await?;
+        Ok(rows.into_iter().map(ApiToken).collect())
+    }
+}

@@ -1,0 +1,63 @@
+use clap::{Parser, Subcommand};
+
+/// Herald: tells security teams when a product's security gate flips.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve the API (configured by environment).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL) to stdout, or write it to a file.
+    ExportSchema {
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .init();
+    match cli.command {
+        Command::Serve => {
+            let config = herald::Config::from_env()?;
+            let listener = tokio::net::TcpListener::bind(config.listen).await?;
+            let server = herald::start(config, listener).await?;
+            if let Some(password) = &server.generated_admin_password {
+                // Printed once, on purpose, and never logged.
+                println!(
+                    "Created the first administrator {:?} with the password {password}",
+                    server.state.config.admin_username
+                );
+            }
+            tracing::info!(addr = %server.addr, "Herald is serving; GraphiQL at http://{}/graphql", server.addr);
+            server.wait().await
+        }
+        Command::Migrate => {
+            let config = herald::Config::from_env()?;
+            let db = herald::db::connect(&config).await?;
+            herald::db::migrate(&db).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::ExportSchema { output } => {
+            let sdl = herald::graphql::sdl();
+            match output {
+                Some(path) => std::fs::write(path, sdl)?,
+                None => print!("{sdl}"),
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Members of products and product groups, and the roles they hold.
+
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ModelTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+
+use crate::auth::Identity;
+use crate::domain::Role;
+use crate::entity::{product_group_member, product_member, user};
+use crate::error::{AppError, AppResult};
+use crate::service::access;
+
+/// What a membership is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Product(i64),
+    Group(i64),
+}
+
+/// The caller's role on the scope, which must be at least MAINTAINER to
+/// manage its members.
+async fn manager_role(txn: &DatabaseTransaction, who: &Identity, scope: Scope) -> AppResult<Role> {
+    Ok(match scope {
+        Scope::Product(id) => access::product_with_role(txn, who, id, Role::Maintainer).await?.1,
+        Scope::Group(id) => access::group_with_role(txn, who, id, Role::Maintainer).await?.1,
+    })
+}
+
+async fn current_role(db: &impl ConnectionTrait, scope: Scope, user_id: i64) -> AppResult<Option<Role>> {
+    let raw = match scope {
+        Scope::Product(id) => product_member::Entity::find_by_id((id, user_id)).one(db).await?.map(|m| m.role),
+        Scope::Group(id) => product_group_member::Entity::find_by_id((id, user_id)).one(db).await?.map(|m| m.role),
+    };
+    Ok(raw.and_then(|r| r.parse().ok()))
+}
+
+async fn delete_membership(db: &impl ConnectionTrait, scope: Scope, user_id: i64) -> AppResult<bool> {
+    let deleted = match scope {
+        Scope::Product(id) => match product_member::Entity::find_by_id((id, user_id)).one(db).await? {
+            Some(m) => m.delete(db).await?.rows_affected,
+            None => 0,
+        },
+        Scope::Group(id) => match product_group_member::Entity::find_by_id((id, user_id)).one(db).await? {
+            Some(m) => m.delete(db).await?.rows_affected,
+            None => 0,
+        },
+    };
+    Ok(deleted > 0)
+}
+
+/// Gives `user_id` the role `role` on the scope (MAINTAINER+; only an OWNER
+/// gives or changes the OWNER role).
+pub async fn set(db: &sea_orm::DatabaseConnection, who: &Identity, scope: Scope, user_id: i64, role: Role) -> AppResult<(user::Model, Role)> {
+    let txn = db.begin().await?;
+    let mine = manager_role(&txn, who, scope).await?;
+    let member = user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let before = current_role(&txn, scope, user_id).await?;
+    if !mine.may_assign(role) || before.is_some_and(|b| !mine.may_assign(b)) {
+        return Err(AppError::Forbidden);
+    }
+    delete_membership(&txn, scope, user_id).await?;
+    let role_text = Set(role.as_str().to_owned());
+    match scope {
+        Scope::Product(id) => {
+            product_member::ActiveModel {
+                product_id: Set(id),
+                user_id: Set(user_id),
+                role: role_text,
+            }
+            .insert(&txn)
+            .await?;
+        }
+        Scope::Group(id) => {
+            product_group_member::ActiveModel {
+                product_group_id: Set(id),
+                user_id: Set(user_id),
+                role: role_text,
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok((member, role))
+}
+
+/// Removes a member (MAINTAINER+; removing an OWNER takes an OWNER).
+pub async fn remove(db: &sea_orm::DatabaseConnection, who: &Identity, scope: Scope, user_id: i64) -> AppResult<bool> {
+    let txn = db.begin().await?;
+    let mine = manager_role(&txn, who, scope).await?;
+    let Some(before) = current_role(&txn, scope, user_id).await? else {
+        return Ok(false);
+    };
+    if !mine.may_assign(before) {
+        return Err(AppError::Forbidden);
+    }
+    let removed = delete_membership(&txn, scope, user_id).await?;
+    txn.commit().await?;
+    Ok(removed)
+}
+
+/// The members of a scope with their roles, by username.
+pub async fn list(db: &impl ConnectionTrait, scope: Scope) -> AppResult<Vec<(user::Model, Role)>> {
+    let pairs: Vec<(i64, String)> = match scope {
+        Scope::Product(id) => product_member::Entity::find()
+            .filter(product_member::Column::ProductId.eq(id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.user_id, m.role))
+            .collect(),
+        Scope::Group(id) => product_group_member::Entity::find()
+            .filter(product_group_member::Column::ProductGroupId.eq(id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.user_id, m.role))
+            .collect(),
+    };
+    let users = user::Entity::find()
+        .filter(user::Column::Id.is_in(pairs.iter().map(|(id, _)| *id)))
+        .order_by_asc(user::Column::Username)
+        .all(db)
+        .await?;
+    Ok(users
+        .into_iter()
+        .filter_map(|u| {
+            let role = pairs.iter().find(|(id, _)| *id == u.id)?.1.parse().ok()?;
+            Some((u, role))
+        })
+        .collect())
+}

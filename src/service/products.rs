@@ -1,0 +1,70 @@
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, ModelTrait, TransactionTrait};
+
+use crate::auth::Identity;
+use crate::domain::{Patch, ProductChanges, ProductSpec, Role};
+use crate::entity::{product, product_member};
+use crate::error::AppResult;
+use crate::service::stored::GateColumnsMut;
+use crate::service::{access, gate, unique_violation_as};
+
+const DUPLICATE_NAME: &str = "a product with this name already exists";
+
+/// Creates a product; the creator becomes its OWNER. A product that joins a
+/// group needs MAINTAINER on that group. Its first gate value is recorded
+/// without a notification.
+pub async fn create(db: &sea_orm::DatabaseConnection, who: &Identity, group_id: Option<i64>, spec: ProductSpec) -> AppResult<product::Model> {
+    let txn = db.begin().await?;
+    if let Some(group_id) = group_id {
+        access::group_with_role(&txn, who, group_id, Role::Maintainer).await?;
+    }
+    let mut row = product::ActiveModel {
+        id: NotSet,
+        product_group_id: Set(group_id),
+        security_gate: Set(crate::domain::SecurityGateStatus::None.as_str().to_owned()),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    };
+    row.apply_spec(spec);
+    let created = row.insert(&txn).await.map_err(unique_violation_as("name", DUPLICATE_NAME))?;
+    product_member::ActiveModel {
+        product_id: Set(created.id),
+        user_id: Set(who.user_id()),
+        role: Set(Role::Owner.as_str().to_owned()),
+    }
+    .insert(&txn)
+    .await?;
+    let initial = gate::current_value(&txn, &created).await?;
+    let mut row = created.into_active_model();
+    row.security_gate = Set(initial.as_str().to_owned());
+    let created = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Changes a product (MAINTAINER+); moving it into a group needs MAINTAINER
+/// on the group too. The gate is evaluated again in the same transaction.
+pub async fn update(db: &sea_orm::DatabaseConnection, who: &Identity, id: i64, group: Patch<i64>, changes: ProductChanges) -> AppResult<product::Model> {
+    let txn = db.begin().await?;
+    let (current, _) = access::product_with_role(&txn, who, id, Role::Maintainer).await?;
+    if let Patch::Set(group_id) = group {
+        access::group_with_role(&txn, who, group_id, Role::Maintainer).await?;
+    }
+    let mut row = current.clone().into_active_model();
+    row.apply_changes(&current, changes);
+    row.product_group_id = Set(group.apply(current.product_group_id));
+    row.update(&txn).await.map_err(unique_violation_as("name", DUPLICATE_NAME))?;
+    gate::reevaluate(&txn, id, Some(who.user_id())).await?;
+    let updated = product::Entity::find_by_id(id).one(&txn).await?.ok_or(crate::error::AppError::NotFound("product"))?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes a product with its observations and memberships (OWNER).
+pub async fn delete(db: &sea_orm::DatabaseConnection, who: &Identity, id: i64) -> AppResult<()> {
+    let txn = db.begin().await?;
+    let (product, _) = access::product_with_role(&txn, who, id, Role::Owner).await?;
+    product.delete(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}

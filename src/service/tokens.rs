@@ -1,0 +1,48 @@
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+
+use crate::auth::{Identity, api_token};
+use crate::domain::Name;
+use crate::entity::api_token as token_entity;
+use crate::error::{AppError, AppResult};
+
+/// Creates an API token for the caller. The token is returned once; only its
+/// hash is kept.
+pub async fn create(db: &impl ConnectionTrait, who: &Identity, name: Name) -> AppResult<(String, token_entity::Model)> {
+    let (token, hash) = api_token::generate();
+    let stored = token_entity::ActiveModel {
+        id: NotSet,
+        user_id: Set(who.user_id()),
+        name: Set(name.into_inner()),
+        token_hash: Set(hash),
+        created_at: Set(chrono::Utc::now()),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok((token, stored))
+}
+
+/// Revokes one of the caller's tokens (administrators: anybody's).
+pub async fn revoke(db: &impl ConnectionTrait, who: &Identity, id: i64) -> AppResult<token_entity::Model> {
+    let token = token_entity::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|t| t.user_id == who.user_id() || who.is_admin())
+        .ok_or(AppError::NotFound("API token"))?;
+    if token.revoked_at.is_some() {
+        return Ok(token);
+    }
+    let mut row = token.into_active_model();
+    row.revoked_at = Set(Some(chrono::Utc::now()));
+    Ok(row.update(db).await?)
+}
+
+pub async fn of_user(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<token_entity::Model>> {
+    Ok(token_entity::Entity::find()
+        .filter(token_entity::Column::UserId.eq(user_id))
+        .order_by_asc(token_entity::Column::Id)
+        .all(db)
+        .await?)
+}
