@@ -95,11 +95,7 @@ where
 {
     match var(name) {
         None => Ok(None),
-        Some(raw) => raw
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|e| anyhow::anyhow!("{name}: {e}")),
+        Some(raw) => raw.trim().parse().map(Some).map_err(|e| anyhow::anyhow!("{name}: {e}")),
     }
 }
 

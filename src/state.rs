@@ -18,7 +18,12 @@ pub struct Inner {
 
 impl AppState {
     pub fn new(db: DatabaseConnection, jwt: JwtKeys, hasher: PasswordHasher, config: Config) -> Self {
-        Self(Arc::new(Inner { db, jwt, hasher, config }))
+        Self(Arc::new(Inner {
+            db,
+            jwt,
+            hasher,
+            config,
+        }))
     }
 }
 

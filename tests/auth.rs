@@ -14,11 +14,19 @@ async fn login_issues_a_token_that_authenticates(engine: Engine) {
     assert_eq!(data["me"], json!({ "username": "admin", "isAdmin": true }));
 
     let wrong = app
-        .gql(None, "mutation { login(username: \"admin\", password: \"nope\") { token } }", json!({}))
+        .gql(
+            None,
+            "mutation { login(username: \"admin\", password: \"nope\") { token } }",
+            json!({}),
+        )
         .await;
     assert_eq!(error_code(&wrong), "UNAUTHENTICATED");
     let unknown = app
-        .gql(None, "mutation { login(username: \"ghost\", password: \"nope\") { token } }", json!({}))
+        .gql(
+            None,
+            "mutation { login(username: \"ghost\", password: \"nope\") { token } }",
+            json!({}),
+        )
         .await;
     assert_eq!(error_code(&unknown), "UNAUTHENTICATED");
     assert_eq!(wrong["errors"][0]["message"], unknown["errors"][0]["message"]);
@@ -48,10 +56,20 @@ async fn forged_and_expired_tokens_are_refused(engine: Engine) {
     let good = sign(&valid_claims, JWT_SECRET);
     assert_eq!(app.ok(&good, ME, json!({})).await["me"]["username"], "admin");
 
-    let alg_none = format!("{}.{}.", b64(&json!({ "alg": "none", "typ": "JWT" })), b64(&valid_claims));
+    let alg_none = format!(
+        "{}.{}.",
+        b64(&json!({ "alg": "none", "typ": "JWT" })),
+        b64(&valid_claims)
+    );
     let wrong_key = sign(&valid_claims, "some-other-secret-some-other-secret");
-    let expired = sign(&json!({ "sub": "1", "iss": "herald", "iat": now - 7200, "exp": now - 3600 }), JWT_SECRET);
-    let wrong_issuer = sign(&json!({ "sub": "1", "iss": "elsewhere", "iat": now, "exp": now + 600 }), JWT_SECRET);
+    let expired = sign(
+        &json!({ "sub": "1", "iss": "herald", "iat": now - 7200, "exp": now - 3600 }),
+        JWT_SECRET,
+    );
+    let wrong_issuer = sign(
+        &json!({ "sub": "1", "iss": "elsewhere", "iat": now, "exp": now + 600 }),
+        JWT_SECRET,
+    );
     let mut tampered = good.clone();
     tampered.replace_range(tampered.len() - 4.., "AAAA");
     for (what, token) in [
@@ -71,7 +89,11 @@ async fn api_tokens_work_until_revoked(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let (_, alice) = app.user("alice").await;
     let data = app
-        .ok(&alice, "mutation { createApiToken(name: \"ci\") { token apiToken { id name } } }", json!({}))
+        .ok(
+            &alice,
+            "mutation { createApiToken(name: \"ci\") { token apiToken { id name } } }",
+            json!({}),
+        )
         .await;
     let token = data["createApiToken"]["token"].as_str().unwrap().to_owned();
     let id = data["createApiToken"]["apiToken"]["id"].as_str().unwrap().to_owned();
@@ -80,14 +102,22 @@ async fn api_tokens_work_until_revoked(engine: Engine) {
     // Only the owner (or an admin) sees and revokes it.
     let (_, bob) = app.user("bob").await;
     let bobs_try = app
-        .gql(Some(&bob), "mutation($id: ID!) { revokeApiToken(id: $id) { id } }", json!({ "id": id }))
+        .gql(
+            Some(&bob),
+            "mutation($id: ID!) { revokeApiToken(id: $id) { id } }",
+            json!({ "id": id }),
+        )
         .await;
     assert_eq!(error_code(&bobs_try), "NOT_FOUND");
     let listed = app.ok(&alice, "{ apiTokens { name revokedAt } }", json!({})).await;
     assert_eq!(listed["apiTokens"], json!([{ "name": "ci", "revokedAt": null }]));
 
-    app.ok(&alice, "mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }", json!({ "id": id }))
-        .await;
+    app.ok(
+        &alice,
+        "mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }",
+        json!({ "id": id }),
+    )
+    .await;
     let after = app.gql(Some(&token), ME, json!({})).await;
     assert_eq!(error_code(&after), "UNAUTHENTICATED");
     // The session token still works.
@@ -108,7 +138,10 @@ async fn only_admins_manage_users_and_settings(engine: Engine) {
         assert_eq!(error_code(&body), "FORBIDDEN", "{query}");
     }
     let users = app.ok(&app.admin_token, "{ users { username } }", json!({})).await;
-    assert_eq!(users["users"], json!([{ "username": "admin" }, { "username": "alice" }]));
+    assert_eq!(
+        users["users"],
+        json!([{ "username": "admin" }, { "username": "alice" }])
+    );
     let duplicate = app
         .gql(
             Some(&app.admin_token),

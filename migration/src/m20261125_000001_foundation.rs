@@ -73,7 +73,6 @@ impl MigrationTrait for Migration {
                     .col(string_len("name", 255))
                     .col(string_len_uniq("token_hash", 64))
                     .col(timestamp_with_time_zone("created_at"))
-                    .col(timestamp_with_time_zone_null("last_used_at"))
                     .col(timestamp_with_time_zone_null("revoked_at"))
                     .foreign_key(
                         ForeignKey::create()

@@ -29,7 +29,11 @@ pub enum Auth {
 }
 
 /// Resolves a bearer token (a JWT from `login` or an API token) to a user.
-pub async fn authenticate(db: &impl ConnectionTrait, keys: &JwtKeys, bearer: Option<&str>) -> Result<Auth, sea_orm::DbErr> {
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    keys: &JwtKeys,
+    bearer: Option<&str>,
+) -> Result<Auth, sea_orm::DbErr> {
     let Some(token) = bearer.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(Auth::Anonymous);
     };

@@ -45,7 +45,11 @@ impl JwtKeys {
             iat: now,
             exp: now + self.ttl.as_secs() as i64,
         };
-        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
     }
 
     /// The claims of a valid token; `None` for anything else (other
@@ -80,16 +84,19 @@ mod tests {
     fn refuses_alg_none_wrong_key_expired_and_wrong_issuer() {
         let now = chrono::Utc::now().timestamp();
         let claims = serde_json::json!({"sub": "1", "iss": ISSUER, "iat": now, "exp": now + 60});
-        let unsigned = format!("{}.{}.", b64(&serde_json::json!({"alg": "none", "typ": "JWT"})), b64(&claims));
+        let unsigned = format!(
+            "{}.{}.",
+            b64(&serde_json::json!({"alg": "none", "typ": "JWT"})),
+            b64(&claims)
+        );
         assert!(keys().verify(&unsigned).is_none());
 
         let other = JwtKeys::new(b"another-secret-another-secret-xx", Duration::from_secs(60));
         assert!(keys().verify(&other.issue(1).unwrap()).is_none());
 
         let expired = JwtKeys::new(b"0123456789abcdef0123456789abcdef", Duration::ZERO);
-        let sign = |c: &serde_json::Value| {
-            jsonwebtoken::encode(&Header::new(Algorithm::HS256), c, &expired.encoding).unwrap()
-        };
+        let sign =
+            |c: &serde_json::Value| jsonwebtoken::encode(&Header::new(Algorithm::HS256), c, &expired.encoding).unwrap();
         let old = serde_json::json!({"sub": "1", "iss": ISSUER, "iat": now - 120, "exp": now - 60});
         assert!(keys().verify(&sign(&old)).is_none());
         let foreign = serde_json::json!({"sub": "1", "iss": "someone-else", "iat": now, "exp": now + 60});

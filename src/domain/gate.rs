@@ -253,13 +253,19 @@ mod tests {
     #[test]
     fn disabled_product_gate_is_none_whatever_the_counts() {
         let product = specific(Some(false), [Some(0); 6]);
-        assert_eq!(evaluate(&product, None, &global(true, 0), &counts(Severity::Critical, 50)), NoGate);
+        assert_eq!(
+            evaluate(&product, None, &global(true, 0), &counts(Severity::Critical, 50)),
+            NoGate
+        );
     }
 
     #[test]
     fn product_deferring_to_a_disabled_global_gate_is_none() {
         let product = specific(None, [Some(0); 6]);
-        assert_eq!(evaluate(&product, None, &global(false, 0), &counts(Severity::Critical, 5)), NoGate);
+        assert_eq!(
+            evaluate(&product, None, &global(false, 0), &counts(Severity::Critical, 5)),
+            NoGate
+        );
     }
 
     #[test]
@@ -280,8 +286,16 @@ mod tests {
             values[severity.index()] = Some(7);
             let product = specific(Some(true), values);
             let g = global(false, 0);
-            assert_eq!(evaluate(&product, None, &g, &counts(severity, 7)), Passed, "{severity:?} at threshold");
-            assert_eq!(evaluate(&product, None, &g, &counts(severity, 8)), Failed, "{severity:?} above threshold");
+            assert_eq!(
+                evaluate(&product, None, &g, &counts(severity, 7)),
+                Passed,
+                "{severity:?} at threshold"
+            );
+            assert_eq!(
+                evaluate(&product, None, &g, &counts(severity, 8)),
+                Failed,
+                "{severity:?} above threshold"
+            );
         }
     }
 
@@ -331,7 +345,11 @@ mod tests {
         assert_eq!(GateChange::between(1, Passed, Passed), None);
         assert_eq!(
             GateChange::between(1, Passed, Failed),
-            Some(GateChange { product_id: 1, from: Passed, to: Failed })
+            Some(GateChange {
+                product_id: 1,
+                from: Passed,
+                to: Failed
+            })
         );
     }
 

@@ -17,7 +17,12 @@ pub struct ImportedFinding {
 
 impl ImportedFinding {
     /// `index` is the finding's position in the list, for the error's field name.
-    pub fn new(index: usize, fingerprint: Option<&str>, title: &str, severity: Severity) -> Result<Self, ValidationError> {
+    pub fn new(
+        index: usize,
+        fingerprint: Option<&str>,
+        title: &str,
+        severity: Severity,
+    ) -> Result<Self, ValidationError> {
         let title = Name::parse(&format!("observations[{index}].title"), title)?.into_inner();
         let fingerprint = match fingerprint.map(str::trim) {
             Some(f) if !f.is_empty() => Name::parse(&format!("observations[{index}].fingerprint"), f)?.into_inner(),
@@ -37,11 +42,7 @@ pub fn derived_fingerprint(title: &str, severity: Severity) -> String {
     hasher.update(title.as_bytes());
     hasher.update([0]);
     hasher.update(severity.as_str().as_bytes());
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// An observation already stored for this product and scanner.
@@ -135,11 +136,21 @@ mod tests {
             existing(2, "b", Severity::Low, ObservationStatus::Open),
             existing(3, "c", Severity::Low, ObservationStatus::FalsePositive),
         ];
-        let plan = plan(&old, vec![finding("a", "t1", Severity::High), finding("d", "new", Severity::Critical)]);
+        let plan = plan(
+            &old,
+            vec![
+                finding("a", "t1", Severity::High),
+                finding("d", "new", Severity::Critical),
+            ],
+        );
         assert_eq!(plan.create.len(), 1);
         assert_eq!(plan.create[0].fingerprint, "d");
         assert!(plan.update.is_empty(), "unchanged finding is kept as it is");
-        assert_eq!(plan.resolve, vec![2], "assessed observations are not resolved by a scan");
+        assert_eq!(
+            plan.resolve,
+            vec![2],
+            "assessed observations are not resolved by a scan"
+        );
     }
 
     #[test]
@@ -148,14 +159,22 @@ mod tests {
         let plan = plan(&old, vec![finding("a", "t1", Severity::Critical)]);
         assert_eq!(
             plan.update,
-            vec![ObservationUpdate { id: 1, title: "t1".into(), severity: Severity::Critical, status: ObservationStatus::Open }]
+            vec![ObservationUpdate {
+                id: 1,
+                title: "t1".into(),
+                severity: Severity::Critical,
+                status: ObservationStatus::Open
+            }]
         );
         assert!(plan.resolve.is_empty());
     }
 
     #[test]
     fn duplicates_in_one_scan_count_once() {
-        let plan = plan(&[], vec![finding("a", "x", Severity::Low), finding("a", "x", Severity::Low)]);
+        let plan = plan(
+            &[],
+            vec![finding("a", "x", Severity::Low), finding("a", "x", Severity::Low)],
+        );
         assert_eq!(plan.create.len(), 1);
     }
 

@@ -1,6 +1,6 @@
 //! What a client may set on a product or a product group, validated.
 
-use super::{EmailList, GateSettings, Name, Severity, Threshold, WebhookUrl};
+use super::{EmailList, GateSettings, Name, Threshold, WebhookUrl};
 
 /// A change to one optional field: leave it, clear it, or set it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -64,10 +64,6 @@ pub struct ProductChanges {
 }
 
 impl ProductChanges {
-    pub fn threshold(&self, severity: Severity) -> &Patch<Threshold> {
-        &self.thresholds[severity.index()]
-    }
-
     /// Whether applying these changes could move the security gate.
     pub fn touches_gate(&self) -> bool {
         !self.gate_active.is_keep() || self.thresholds.iter().any(|t| !t.is_keep())
@@ -77,6 +73,7 @@ impl ProductChanges {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Severity;
 
     #[test]
     fn patch_keeps_clears_or_sets() {

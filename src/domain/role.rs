@@ -13,13 +13,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Reader,
-        Role::Upload,
-        Role::Writer,
-        Role::Maintainer,
-        Role::Owner,
-    ];
+    pub const ALL: [Role; 5] = [Role::Reader, Role::Upload, Role::Writer, Role::Maintainer, Role::Owner];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -79,8 +73,14 @@ mod tests {
     #[test]
     fn effective_role_is_the_highest_and_admins_own_everything() {
         assert_eq!(Role::effective(false, None, None), None);
-        assert_eq!(Role::effective(false, Some(Role::Reader), Some(Role::Writer)), Some(Role::Writer));
-        assert_eq!(Role::effective(false, Some(Role::Owner), Some(Role::Reader)), Some(Role::Owner));
+        assert_eq!(
+            Role::effective(false, Some(Role::Reader), Some(Role::Writer)),
+            Some(Role::Writer)
+        );
+        assert_eq!(
+            Role::effective(false, Some(Role::Owner), Some(Role::Reader)),
+            Some(Role::Owner)
+        );
         assert_eq!(Role::effective(false, None, Some(Role::Upload)), Some(Role::Upload));
         assert_eq!(Role::effective(true, None, None), Some(Role::Owner));
     }

@@ -9,8 +9,7 @@ pub struct BaseUrl(String);
 impl BaseUrl {
     pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
         let trimmed = raw.trim();
-        let url = url::Url::parse(trimmed)
-            .map_err(|_| ValidationError::new(field, "is not an absolute URL"))?;
+        let url = url::Url::parse(trimmed).map_err(|_| ValidationError::new(field, "is not an absolute URL"))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(ValidationError::new(field, "must be an http(s) URL with a host"));
         }
@@ -64,7 +63,10 @@ mod tests {
     fn base_url_links_to_product_pages() {
         let url = BaseUrl::parse("baseUrlFrontend", "https://herald.example.com/").unwrap();
         assert_eq!(url.product_page(7), "https://herald.example.com/products/7");
-        assert_eq!(BaseUrl::parse("baseUrlFrontend", "ftp://x").unwrap_err().field, "baseUrlFrontend");
+        assert_eq!(
+            BaseUrl::parse("baseUrlFrontend", "ftp://x").unwrap_err().field,
+            "baseUrlFrontend"
+        );
         assert!(BaseUrl::parse("baseUrlFrontend", "herald").is_err());
     }
 

@@ -74,7 +74,15 @@ mod tests {
 
     #[test]
     fn refuses_other_schemes_relative_and_credentials() {
-        for bad in ["", "hooks.slack.com/x", "ftp://example.com/x", "javascript:alert(1)", "file:///etc/passwd", "https://user:pw@example.com/x", "http:///x"] {
+        for bad in [
+            "",
+            "hooks.slack.com/x",
+            "ftp://example.com/x",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "https://user:pw@example.com/x",
+            "https://",
+        ] {
             let err = WebhookUrl::parse("notificationSlackWebhook", bad).unwrap_err();
             assert_eq!(err.field, "notificationSlackWebhook", "{bad}");
         }

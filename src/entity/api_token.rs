@@ -10,7 +10,6 @@ pub struct Model {
     /// SHA-256 of the token, hex: the token itself is never stored.
     pub token_hash: String,
     pub created_at: DateTimeUtc,
-    pub last_used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
 }
 

@@ -6,8 +6,8 @@ use async_graphql::{ID, InputObject, MaybeUndefined};
 use crate::domain::import::ImportedFinding;
 use crate::domain::settings::rate_limit_seconds;
 use crate::domain::{
-    BaseUrl, EmailAddress, EmailList, GateSettings, Name, NotificationTargets, ObservationStatus, Patch, ProductChanges,
-    ProductSpec, Severity, SettingsChanges, Threshold, Thresholds, ValidationError, WebhookUrl,
+    BaseUrl, EmailAddress, EmailList, GateSettings, Name, NotificationTargets, ObservationStatus, Patch,
+    ProductChanges, ProductSpec, SettingsChanges, Severity, Threshold, Thresholds, ValidationError, WebhookUrl,
 };
 use crate::graphql::context::parse_id;
 use crate::graphql::error::ApiResult;
@@ -15,7 +15,10 @@ use crate::service::observations::{NewObservation, ObservationEdit};
 use crate::service::users::{self, NewUser};
 
 /// Absent leaves a value as it is, null clears it.
-fn patch<T, U>(value: MaybeUndefined<T>, parse: impl FnOnce(T) -> Result<U, ValidationError>) -> Result<Patch<U>, ValidationError> {
+fn patch<T, U>(
+    value: MaybeUndefined<T>,
+    parse: impl FnOnce(T) -> Result<U, ValidationError>,
+) -> Result<Patch<U>, ValidationError> {
     Ok(match value {
         MaybeUndefined::Undefined => Patch::Keep,
         MaybeUndefined::Null => Patch::Clear,
@@ -99,7 +102,10 @@ impl ThresholdsInput {
             out[severity.index()] = match value {
                 MaybeUndefined::Undefined => None,
                 MaybeUndefined::Null => {
-                    return Err(ValidationError::new(Self::field(severity), "the global gate needs a value"));
+                    return Err(ValidationError::new(
+                        Self::field(severity),
+                        "the global gate needs a value",
+                    ));
                 }
                 MaybeUndefined::Value(v) => Some(Threshold::new(&Self::field(severity), v)?),
             };
@@ -241,7 +247,9 @@ impl SettingsInput {
             other => other,
         };
         Ok(SettingsChanges {
-            base_url_frontend: patch(blank_is_null(self.base_url_frontend), |s| BaseUrl::parse("baseUrlFrontend", &s))?,
+            base_url_frontend: patch(blank_is_null(self.base_url_frontend), |s| {
+                BaseUrl::parse("baseUrlFrontend", &s)
+            })?,
             email_from: patch(blank_is_null(self.email_from), |s| EmailAddress::parse("emailFrom", &s))?,
             exception_email_to: match self.exception_email_to {
                 MaybeUndefined::Undefined => None,
@@ -269,8 +277,8 @@ pub struct CreateUserInput {
     pub email: Option<String>,
     pub full_name: Option<String>,
     pub password: String,
-    #[graphql(default = false)]
-    pub is_admin: bool,
+    #[graphql(default_with = "Some(false)")]
+    pub is_admin: Option<bool>,
 }
 
 impl CreateUserInput {
@@ -284,7 +292,7 @@ impl CreateUserInput {
                 .map(|n| Name::parse("fullName", &n).map(Name::into_inner))
                 .transpose()?,
             password: users::validate_password(&self.password)?,
-            is_admin: self.is_admin,
+            is_admin: self.is_admin.unwrap_or(false),
         })
     }
 }

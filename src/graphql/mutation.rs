@@ -18,13 +18,16 @@ use crate::service::{observations, product_groups, products, settings, tokens, u
 
 pub struct MutationRoot;
 
-#[Object]
+#[Object(name = "Mutation")]
 impl MutationRoot {
     /// Exchanges a username and password for a session token (JWT).
     async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> ApiResult<AuthPayload> {
         let s = state(ctx);
         let (token, user) = users::login(&s.db, &s.hasher, &s.jwt, &username, &password).await?;
-        Ok(AuthPayload { token, user: User(user) })
+        Ok(AuthPayload {
+            token,
+            user: User(user),
+        })
     }
 
     /// A long-lived token for scripts, shown once.
@@ -48,7 +51,9 @@ impl MutationRoot {
         let who = identity(ctx)?;
         crate::service::access::require_admin(who)?;
         let s = state(ctx);
-        Ok(User(users::create(&s.db, &s.hasher, who, input.into_new_user()?).await?))
+        Ok(User(
+            users::create(&s.db, &s.hasher, who, input.into_new_user()?).await?,
+        ))
     }
 
     async fn create_product_group(&self, ctx: &Context<'_>, input: ProductGroupInput) -> ApiResult<ProductGroup> {
@@ -57,7 +62,12 @@ impl MutationRoot {
         ProductGroup::load(ctx, row).await
     }
 
-    async fn update_product_group(&self, ctx: &Context<'_>, id: ID, input: ProductGroupPatch) -> ApiResult<ProductGroup> {
+    async fn update_product_group(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ProductGroupPatch,
+    ) -> ApiResult<ProductGroup> {
         let who = identity(ctx)?;
         let id = parse_id("id", &id)?;
         let row = product_groups::update(&state(ctx).db, who, id, input.into_changes()?).await?;
@@ -89,7 +99,13 @@ impl MutationRoot {
     }
 
     /// MAINTAINER or above; only an OWNER gives the OWNER role.
-    async fn set_product_member(&self, ctx: &Context<'_>, product_id: ID, user_id: ID, role: Role) -> ApiResult<ProductMember> {
+    async fn set_product_member(
+        &self,
+        ctx: &Context<'_>,
+        product_id: ID,
+        user_id: ID,
+        role: Role,
+    ) -> ApiResult<ProductMember> {
         let scope = Scope::Product(parse_id("productId", &product_id)?);
         let user_id = parse_id("userId", &user_id)?;
         let (user, role) = members::set(&state(ctx).db, identity(ctx)?, scope, user_id, role).await?;
@@ -103,14 +119,25 @@ impl MutationRoot {
     }
 
     /// A group role applies to every product of the group.
-    async fn set_product_group_member(&self, ctx: &Context<'_>, product_group_id: ID, user_id: ID, role: Role) -> ApiResult<ProductMember> {
+    async fn set_product_group_member(
+        &self,
+        ctx: &Context<'_>,
+        product_group_id: ID,
+        user_id: ID,
+        role: Role,
+    ) -> ApiResult<ProductMember> {
         let scope = Scope::Group(parse_id("productGroupId", &product_group_id)?);
         let user_id = parse_id("userId", &user_id)?;
         let (user, role) = members::set(&state(ctx).db, identity(ctx)?, scope, user_id, role).await?;
         Ok(ProductMember { user: User(user), role })
     }
 
-    async fn remove_product_group_member(&self, ctx: &Context<'_>, product_group_id: ID, user_id: ID) -> ApiResult<bool> {
+    async fn remove_product_group_member(
+        &self,
+        ctx: &Context<'_>,
+        product_group_id: ID,
+        user_id: ID,
+    ) -> ApiResult<bool> {
         let scope = Scope::Group(parse_id("productGroupId", &product_group_id)?);
         let user_id = parse_id("userId", &user_id)?;
         Ok(members::remove(&state(ctx).db, identity(ctx)?, scope, user_id).await?)
@@ -123,10 +150,17 @@ impl MutationRoot {
         Ok(Observation(observations::create(&state(ctx).db, who, new).await?))
     }
 
-    async fn update_observation(&self, ctx: &Context<'_>, id: ID, input: ObservationUpdateInput) -> ApiResult<Observation> {
+    async fn update_observation(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ObservationUpdateInput,
+    ) -> ApiResult<Observation> {
         let who = identity(ctx)?;
         let id = parse_id("id", &id)?;
-        Ok(Observation(observations::update(&state(ctx).db, who, id, input.into_edit()?).await?))
+        Ok(Observation(
+            observations::update(&state(ctx).db, who, id, input.into_edit()?).await?,
+        ))
     }
 
     async fn delete_observation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
@@ -137,7 +171,13 @@ impl MutationRoot {
 
     /// Imports a scan (UPLOAD or above): new findings open, findings seen
     /// again kept, open ones missing from the scan resolved; all or nothing.
-    async fn import_observations(&self, ctx: &Context<'_>, product_id: ID, scanner: String, observations: Vec<ImportedObservation>) -> ApiResult<ImportResult> {
+    async fn import_observations(
+        &self,
+        ctx: &Context<'_>,
+        product_id: ID,
+        scanner: String,
+        observations: Vec<ImportedObservation>,
+    ) -> ApiResult<ImportResult> {
         let who = identity(ctx)?;
         let product_id = parse_id("productId", &product_id)?;
         let scanner = Name::parse("scanner", &scanner)?;

@@ -10,7 +10,7 @@ use crate::service::{access, settings, tokens, users};
 
 pub struct QueryRoot;
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// The signed-in user.
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<User> {

@@ -181,7 +181,9 @@ impl Product {
     }
 
     async fn members(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProductMember>> {
-        Ok(members_of(members::list(&state(ctx).db, Scope::Product(self.row.id)).await?))
+        Ok(members_of(
+            members::list(&state(ctx).db, Scope::Product(self.row.id)).await?,
+        ))
     }
 
     async fn my_role(&self) -> Option<Role> {
@@ -249,7 +251,9 @@ impl ProductGroup {
     }
 
     async fn members(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProductMember>> {
-        Ok(members_of(members::list(&state(ctx).db, Scope::Group(self.row.id)).await?))
+        Ok(members_of(
+            members::list(&state(ctx).db, Scope::Group(self.row.id)).await?,
+        ))
     }
 
     async fn my_role(&self) -> Option<Role> {

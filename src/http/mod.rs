@@ -2,15 +2,15 @@
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use axum::Router;
 use sea_orm::ConnectionTrait;
 
-use crate::auth::identity::{authenticate, bearer_token};
 use crate::auth::Auth;
+use crate::auth::identity::{authenticate, bearer_token};
 use crate::graphql::HeraldSchema;
 use crate::state::AppState;
 

@@ -25,7 +25,11 @@ pub async fn group_role(db: &impl ConnectionTrait, who: &Identity, group_id: i64
 
 /// The caller's effective role on a product: the higher of their product and
 /// group roles (admins: OWNER).
-pub async fn product_role(db: &impl ConnectionTrait, who: &Identity, product: &product::Model) -> AppResult<Option<Role>> {
+pub async fn product_role(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    product: &product::Model,
+) -> AppResult<Option<Role>> {
     if who.is_admin() {
         return Ok(Some(Role::Owner));
     }
@@ -48,12 +52,19 @@ pub async fn visible_product(db: &impl ConnectionTrait, who: &Identity, id: i64)
         .one(db)
         .await?
         .ok_or(AppError::NotFound("product"))?;
-    let role = product_role(db, who, &product).await?.ok_or(AppError::NotFound("product"))?;
+    let role = product_role(db, who, &product)
+        .await?
+        .ok_or(AppError::NotFound("product"))?;
     Ok((product, role))
 }
 
 /// Loads a product and checks that the caller holds at least `min` on it.
-pub async fn product_with_role(db: &impl ConnectionTrait, who: &Identity, id: i64, min: Role) -> AppResult<(product::Model, Role)> {
+pub async fn product_with_role(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    id: i64,
+    min: Role,
+) -> AppResult<(product::Model, Role)> {
     let (product, role) = visible_product(db, who, id).await?;
     if role < min {
         return Err(AppError::Forbidden);
@@ -62,12 +73,19 @@ pub async fn product_with_role(db: &impl ConnectionTrait, who: &Identity, id: i6
 }
 
 /// Loads a group and checks that the caller holds at least `min` on it.
-pub async fn group_with_role(db: &impl ConnectionTrait, who: &Identity, id: i64, min: Role) -> AppResult<(product_group::Model, Role)> {
+pub async fn group_with_role(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    id: i64,
+    min: Role,
+) -> AppResult<(product_group::Model, Role)> {
     let group = product_group::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or(AppError::NotFound("product group"))?;
-    let role = group_role(db, who, id).await?.ok_or(AppError::NotFound("product group"))?;
+    let role = group_role(db, who, id)
+        .await?
+        .ok_or(AppError::NotFound("product group"))?;
     if role < min {
         return Err(AppError::Forbidden);
     }
@@ -119,5 +137,9 @@ pub async fn visible_products(db: &impl ConnectionTrait, who: &Identity) -> AppR
 }
 
 pub fn require_admin(who: &Identity) -> AppResult<()> {
-    if who.is_admin() { Ok(()) } else { Err(AppError::Forbidden) }
+    if who.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
 }

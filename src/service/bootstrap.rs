@@ -38,7 +38,12 @@ pub async fn jwt_secret(db: &impl ConnectionTrait, configured: Option<&str>) -> 
 
 /// Creates the first administrator when there is no user at all. Returns the
 /// generated password when none was configured, for the caller to print once.
-pub async fn first_admin(db: &impl ConnectionTrait, hasher: &PasswordHasher, username: &str, password: Option<&str>) -> anyhow::Result<Option<String>> {
+pub async fn first_admin(
+    db: &impl ConnectionTrait,
+    hasher: &PasswordHasher,
+    username: &str,
+    password: Option<&str>,
+) -> anyhow::Result<Option<String>> {
     if user::Entity::find().count(db).await? > 0 {
         return Ok(None);
     }

@@ -57,7 +57,11 @@ pub async fn current_value(db: &impl ConnectionTrait, product: &product::Model) 
 /// Evaluates the gate of one product inside `txn`; when its value changes,
 /// stores it and reports the change (the one place a gate change is
 /// reported from).
-pub async fn reevaluate(txn: &DatabaseTransaction, product_id: i64, actor: Option<i64>) -> AppResult<Option<GateChange>> {
+pub async fn reevaluate(
+    txn: &DatabaseTransaction,
+    product_id: i64,
+    actor: Option<i64>,
+) -> AppResult<Option<GateChange>> {
     let product = product::Entity::find_by_id(product_id)
         .one(txn)
         .await?
@@ -75,7 +79,11 @@ pub async fn reevaluate(txn: &DatabaseTransaction, product_id: i64, actor: Optio
 }
 
 /// Re-evaluates every product of a group (after the group's settings changed).
-pub async fn reevaluate_group(txn: &DatabaseTransaction, group_id: i64, actor: Option<i64>) -> AppResult<Vec<GateChange>> {
+pub async fn reevaluate_group(
+    txn: &DatabaseTransaction,
+    group_id: i64,
+    actor: Option<i64>,
+) -> AppResult<Vec<GateChange>> {
     let ids: Vec<i64> = product::Entity::find()
         .select_only()
         .column(product::Column::Id)

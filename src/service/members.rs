@@ -30,8 +30,14 @@ async fn manager_role(txn: &DatabaseTransaction, who: &Identity, scope: Scope) -
 
 async fn current_role(db: &impl ConnectionTrait, scope: Scope, user_id: i64) -> AppResult<Option<Role>> {
     let raw = match scope {
-        Scope::Product(id) => product_member::Entity::find_by_id((id, user_id)).one(db).await?.map(|m| m.role),
-        Scope::Group(id) => product_group_member::Entity::find_by_id((id, user_id)).one(db).await?.map(|m| m.role),
+        Scope::Product(id) => product_member::Entity::find_by_id((id, user_id))
+            .one(db)
+            .await?
+            .map(|m| m.role),
+        Scope::Group(id) => product_group_member::Entity::find_by_id((id, user_id))
+            .one(db)
+            .await?
+            .map(|m| m.role),
     };
     Ok(raw.and_then(|r| r.parse().ok()))
 }
@@ -52,7 +58,13 @@ async fn delete_membership(db: &impl ConnectionTrait, scope: Scope, user_id: i64
 
 /// Gives `user_id` the role `role` on the scope (MAINTAINER+; only an OWNER
 /// gives or changes the OWNER role).
-pub async fn set(db: &sea_orm::DatabaseConnection, who: &Identity, scope: Scope, user_id: i64, role: Role) -> AppResult<(user::Model, Role)> {
+pub async fn set(
+    db: &sea_orm::DatabaseConnection,
+    who: &Identity,
+    scope: Scope,
+    user_id: i64,
+    role: Role,
+) -> AppResult<(user::Model, Role)> {
     let txn = db.begin().await?;
     let mine = manager_role(&txn, who, scope).await?;
     let member = user::Entity::find_by_id(user_id)

@@ -32,7 +32,11 @@ pub struct ObservationEdit {
 
 const DUPLICATE: &str = "an observation with this fingerprint already exists for this scanner";
 
-pub async fn create(db: &sea_orm::DatabaseConnection, who: &Identity, new: NewObservation) -> AppResult<observation::Model> {
+pub async fn create(
+    db: &sea_orm::DatabaseConnection,
+    who: &Identity,
+    new: NewObservation,
+) -> AppResult<observation::Model> {
     let txn = db.begin().await?;
     access::product_with_role(&txn, who, new.product_id, Role::Writer).await?;
     let fingerprint = match new.fingerprint {
@@ -66,7 +70,12 @@ async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<observation::Mode
         .ok_or(AppError::NotFound("observation"))
 }
 
-pub async fn update(db: &sea_orm::DatabaseConnection, who: &Identity, id: i64, edit: ObservationEdit) -> AppResult<observation::Model> {
+pub async fn update(
+    db: &sea_orm::DatabaseConnection,
+    who: &Identity,
+    id: i64,
+    edit: ObservationEdit,
+) -> AppResult<observation::Model> {
     let txn = db.begin().await?;
     let current = find(&txn, id).await?;
     access::product_with_role(&txn, who, current.product_id, Role::Writer).await?;
@@ -109,7 +118,13 @@ pub struct ImportOutcome {
 
 /// Imports a scan (UPLOAD+): all of it or none of it, with the gate
 /// evaluated in the same transaction.
-pub async fn import(db: &sea_orm::DatabaseConnection, who: &Identity, product_id: i64, scanner: Name, findings: Vec<ImportedFinding>) -> AppResult<ImportOutcome> {
+pub async fn import(
+    db: &sea_orm::DatabaseConnection,
+    who: &Identity,
+    product_id: i64,
+    scanner: Name,
+    findings: Vec<ImportedFinding>,
+) -> AppResult<ImportOutcome> {
     let txn = db.begin().await?;
     access::product_with_role(&txn, who, product_id, Role::Upload).await?;
     let existing: Vec<ExistingObservation> = observation::Entity::find()
@@ -159,7 +174,10 @@ pub async fn import(db: &sea_orm::DatabaseConnection, who: &Identity, product_id
     }
     if !plan.resolve.is_empty() {
         observation::Entity::update_many()
-            .col_expr(observation::Column::Status, Expr::value(ObservationStatus::Resolved.as_str()))
+            .col_expr(
+                observation::Column::Status,
+                Expr::value(ObservationStatus::Resolved.as_str()),
+            )
             .col_expr(observation::Column::UpdatedAt, Expr::value(now))
             .filter(observation::Column::Id.is_in(plan.resolve))
             .exec(&txn)

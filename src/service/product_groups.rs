@@ -11,7 +11,11 @@ use crate::service::{access, gate, unique_violation_as};
 const DUPLICATE_NAME: &str = "a product group with this name already exists";
 
 /// Creates a product group; the creator becomes its OWNER.
-pub async fn create(db: &sea_orm::DatabaseConnection, who: &Identity, spec: ProductSpec) -> AppResult<product_group::Model> {
+pub async fn create(
+    db: &sea_orm::DatabaseConnection,
+    who: &Identity,
+    spec: ProductSpec,
+) -> AppResult<product_group::Model> {
     let txn = db.begin().await?;
     let mut row = product_group::ActiveModel {
         id: NotSet,
@@ -19,7 +23,10 @@ pub async fn create(db: &sea_orm::DatabaseConnection, who: &Identity, spec: Prod
         ..Default::default()
     };
     row.apply_spec(spec);
-    let created = row.insert(&txn).await.map_err(unique_violation_as("name", DUPLICATE_NAME))?;
+    let created = row
+        .insert(&txn)
+        .await
+        .map_err(unique_violation_as("name", DUPLICATE_NAME))?;
     product_group_member::ActiveModel {
         product_group_id: Set(created.id),
         user_id: Set(who.user_id()),
@@ -33,12 +40,19 @@ pub async fn create(db: &sea_orm::DatabaseConnection, who: &Identity, spec: Prod
 
 /// Changes a group (MAINTAINER+ on it) and evaluates its products' gates
 /// again in the same transaction.
-pub async fn update(db: &sea_orm::DatabaseConnection, who: &Identity, id: i64, changes: ProductChanges) -> AppResult<product_group::Model> {
+pub async fn update(
+    db: &sea_orm::DatabaseConnection,
+    who: &Identity,
+    id: i64,
+    changes: ProductChanges,
+) -> AppResult<product_group::Model> {
     let txn = db.begin().await?;
     let (current, _) = access::group_with_role(&txn, who, id, Role::Maintainer).await?;
     let mut row = current.clone().into_active_model();
     row.apply_changes(&current, changes);
-    row.update(&txn).await.map_err(unique_violation_as("name", DUPLICATE_NAME))?;
+    row.update(&txn)
+        .await
+        .map_err(unique_violation_as("name", DUPLICATE_NAME))?;
     gate::reevaluate_group(&txn, id, Some(who.user_id())).await?;
     let updated = product_group::Entity::find_by_id(id)
         .one(&txn)

@@ -13,7 +13,12 @@ const DUPLICATE_NAME: &str = "a product with this name already exists";
 /// Creates a product; the creator becomes its OWNER. A product that joins a
 /// group needs MAINTAINER on that group. Its first gate value is recorded
 /// without a notification.
-pub async fn create(db: &sea_orm::DatabaseConnection, who: &Identity, group_id: Option<i64>, spec: ProductSpec) -> AppResult<product::Model> {
+pub async fn create(
+    db: &sea_orm::DatabaseConnection,
+    who: &Identity,
+    group_id: Option<i64>,
+    spec: ProductSpec,
+) -> AppResult<product::Model> {
     let txn = db.begin().await?;
     if let Some(group_id) = group_id {
         access::group_with_role(&txn, who, group_id, Role::Maintainer).await?;
@@ -26,7 +31,10 @@ pub async fn create(db: &sea_orm::DatabaseConnection, who: &Identity, group_id: 
         ..Default::default()
     };
     row.apply_spec(spec);
-    let created = row.insert(&txn).await.map_err(unique_violation_as("name", DUPLICATE_NAME))?;
+    let created = row
+        .insert(&txn)
+        .await
+        .map_err(unique_violation_as("name", DUPLICATE_NAME))?;
     product_member::ActiveModel {
         product_id: Set(created.id),
         user_id: Set(who.user_id()),
@@ -44,7 +52,13 @@ pub async fn create(db: &sea_orm::DatabaseConnection, who: &Identity, group_id: 
 
 /// Changes a product (MAINTAINER+); moving it into a group needs MAINTAINER
 /// on the group too. The gate is evaluated again in the same transaction.
-pub async fn update(db: &sea_orm::DatabaseConnection, who: &Identity, id: i64, group: Patch<i64>, changes: ProductChanges) -> AppResult<product::Model> {
+pub async fn update(
+    db: &sea_orm::DatabaseConnection,
+    who: &Identity,
+    id: i64,
+    group: Patch<i64>,
+    changes: ProductChanges,
+) -> AppResult<product::Model> {
     let txn = db.begin().await?;
     let (current, _) = access::product_with_role(&txn, who, id, Role::Maintainer).await?;
     if let Patch::Set(group_id) = group {
@@ -53,9 +67,14 @@ pub async fn update(db: &sea_orm::DatabaseConnection, who: &Identity, id: i64, g
     let mut row = current.clone().into_active_model();
     row.apply_changes(&current, changes);
     row.product_group_id = Set(group.apply(current.product_group_id));
-    row.update(&txn).await.map_err(unique_violation_as("name", DUPLICATE_NAME))?;
+    row.update(&txn)
+        .await
+        .map_err(unique_violation_as("name", DUPLICATE_NAME))?;
     gate::reevaluate(&txn, id, Some(who.user_id())).await?;
-    let updated = product::Entity::find_by_id(id).one(&txn).await?.ok_or(crate::error::AppError::NotFound("product"))?;
+    let updated = product::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(crate::error::AppError::NotFound("product"))?;
     txn.commit().await?;
     Ok(updated)
 }

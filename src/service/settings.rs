@@ -31,7 +31,11 @@ pub fn global_gate(s: &settings::Model) -> GlobalGate {
 
 /// Applies an administrator's changes; returns the new settings and whether
 /// the gates of all products must be evaluated again.
-pub async fn update(db: &sea_orm::DatabaseConnection, who: &Identity, changes: SettingsChanges) -> AppResult<(settings::Model, bool)> {
+pub async fn update(
+    db: &sea_orm::DatabaseConnection,
+    who: &Identity,
+    changes: SettingsChanges,
+) -> AppResult<(settings::Model, bool)> {
     require_admin(who)?;
     let txn = db.begin().await?;
     let current = load(&txn).await?;

@@ -87,7 +87,9 @@ macro_rules! gate_columns {
                 let mut gate = current.gate_settings();
                 gate.active = changes.gate_active.clone().apply(gate.active);
                 for severity in Severity::ALL {
-                    let value = changes.thresholds[severity.index()].clone().apply(gate.thresholds.get(severity));
+                    let value = changes.thresholds[severity.index()]
+                        .clone()
+                        .apply(gate.thresholds.get(severity));
                     gate.thresholds.set(severity, value);
                 }
                 self.set_gate(gate);

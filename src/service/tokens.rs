@@ -16,7 +16,6 @@ pub async fn create(db: &impl ConnectionTrait, who: &Identity, name: Name) -> Ap
         name: Set(name.into_inner()),
         token_hash: Set(hash),
         created_at: Set(chrono::Utc::now()),
-        last_used_at: Set(None),
         revoked_at: Set(None),
     }
     .insert(db)

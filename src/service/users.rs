@@ -21,9 +21,8 @@ pub const MIN_PASSWORD_LEN: usize = 8;
 
 pub fn validate_username(raw: &str) -> Result<String, ValidationError> {
     let name = raw.trim();
-    let ok = !name.is_empty()
-        && name.len() <= 150
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "@.+-_".contains(c));
+    let ok =
+        !name.is_empty() && name.len() <= 150 && name.chars().all(|c| c.is_ascii_alphanumeric() || "@.+-_".contains(c));
     if ok {
         Ok(name.to_owned())
     } else {
@@ -62,7 +61,12 @@ pub async fn insert(db: &impl ConnectionTrait, hasher: &PasswordHasher, new: New
 }
 
 /// Creates a user (administrators only).
-pub async fn create(db: &sea_orm::DatabaseConnection, hasher: &PasswordHasher, who: &Identity, new: NewUser) -> AppResult<user::Model> {
+pub async fn create(
+    db: &sea_orm::DatabaseConnection,
+    hasher: &PasswordHasher,
+    who: &Identity,
+    new: NewUser,
+) -> AppResult<user::Model> {
     require_admin(who)?;
     let txn = db.begin().await?;
     let created = insert(&txn, hasher, new).await?;
@@ -72,7 +76,13 @@ pub async fn create(db: &sea_orm::DatabaseConnection, hasher: &PasswordHasher, w
 
 /// Checks a username and password and issues a session token. The answer is
 /// the same for an unknown user and a wrong password.
-pub async fn login(db: &impl ConnectionTrait, hasher: &PasswordHasher, keys: &JwtKeys, username: &str, password: &str) -> AppResult<(String, user::Model)> {
+pub async fn login(
+    db: &impl ConnectionTrait,
+    hasher: &PasswordHasher,
+    keys: &JwtKeys,
+    username: &str,
+    password: &str,
+) -> AppResult<(String, user::Model)> {
     let found = user::Entity::find()
         .filter(user::Column::Username.eq(username.trim()))
         .one(db)
@@ -97,7 +107,10 @@ pub async fn login(db: &impl ConnectionTrait, hasher: &PasswordHasher, keys: &Jw
 
 pub async fn list(db: &impl ConnectionTrait, who: &Identity) -> AppResult<Vec<user::Model>> {
     require_admin(who)?;
-    Ok(user::Entity::find().order_by_asc(user::Column::Username).all(db).await?)
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::Username)
+        .all(db)
+        .await?)
 }
 
 pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<user::Model>> {

@@ -188,7 +188,11 @@ impl TestApp {
 
     pub async fn gate(&self, token: &str, product_id: &str) -> String {
         let data = self
-            .ok(token, "query($id: ID!) { product(id: $id) { securityGate } }", json!({ "id": product_id }))
+            .ok(
+                token,
+                "query($id: ID!) { product(id: $id) { securityGate } }",
+                json!({ "id": product_id }),
+            )
             .await;
         data["product"]["securityGate"].as_str().unwrap().to_owned()
     }
@@ -243,7 +247,10 @@ impl Drop for TestApp {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime; use a thread of our own.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
                     rt.block_on(async {
                         if let Ok(admin) = Database::connect(&admin_url).await {
                             let _ = admin
