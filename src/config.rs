@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use crate::domain::retry::RetrySchedule;
+
 /// Cost of the argon2 password hash. The defaults are argon2's recommended
 /// ones; tests lower them through configuration so that hashing stays real
 /// but cheap.
@@ -39,6 +41,19 @@ pub struct Config {
     pub db_max_connections: u32,
     /// `smtp://user:pass@host:587?tls=required`; unset: email disabled.
     pub smtp_url: Option<String>,
+    /// Delays between delivery attempts.
+    pub retry_schedule: RetrySchedule,
+    /// Allow webhooks to loopback and private addresses (tests, labs).
+    pub allow_private_targets: bool,
+    /// Adds `Mutation.injectFault` for tests.
+    pub fault_injection: bool,
+    /// How long a claimed delivery stays with its worker before another may
+    /// take it (a crashed worker's rows come back after this).
+    pub delivery_lease: Duration,
+    /// Timeout of one send, HTTP or SMTP.
+    pub send_timeout: Duration,
+    /// Whether this process runs the delivery worker.
+    pub run_worker: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -54,6 +69,12 @@ impl std::fmt::Debug for Config {
             .field("password_hash_cost", &self.password_hash_cost)
             .field("db_max_connections", &self.db_max_connections)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("retry_schedule", &self.retry_schedule)
+            .field("allow_private_targets", &self.allow_private_targets)
+            .field("fault_injection", &self.fault_injection)
+            .field("delivery_lease", &self.delivery_lease)
+            .field("send_timeout", &self.send_timeout)
+            .field("run_worker", &self.run_worker)
             .finish()
     }
 }
@@ -81,6 +102,12 @@ impl Default for Config {
             password_hash_cost: PasswordHashCost::default(),
             db_max_connections: 10,
             smtp_url: None,
+            retry_schedule: RetrySchedule::default(),
+            allow_private_targets: false,
+            fault_injection: false,
+            delivery_lease: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(10),
+            run_worker: true,
         }
     }
 }
@@ -128,6 +155,15 @@ impl Config {
             config.db_max_connections = n;
         }
         config.smtp_url = var("HERALD_SMTP_URL");
+        if let Some(raw) = var("HERALD_RETRY_SCHEDULE") {
+            config.retry_schedule =
+                RetrySchedule::parse(&raw).map_err(|e| anyhow::anyhow!("HERALD_RETRY_SCHEDULE: {e}"))?;
+        }
+        config.allow_private_targets = parse_var("HERALD_ALLOW_PRIVATE_TARGETS")?.unwrap_or(false);
+        config.fault_injection = parse_var("HERALD_FAULT_INJECTION")?.unwrap_or(false);
+        if let Some(seconds) = parse_var::<u64>("HERALD_DELIVERY_LEASE_SECONDS")? {
+            config.delivery_lease = Duration::from_secs(seconds.max(1));
+        }
         argon2::Params::new(
             config.password_hash_cost.memory_kib,
             config.password_hash_cost.iterations,

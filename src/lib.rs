@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod domain;
 pub mod entity;
 pub mod error;
@@ -54,7 +55,11 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Serv
     let jwt = auth::JwtKeys::new(&secret, config.jwt_ttl);
     let generated_admin_password =
         service::bootstrap::first_admin(&db, &hasher, &config.admin_username, config.admin_password.as_deref()).await?;
-    let state = AppState::new(db, jwt, hasher, config);
+    let state = AppState::new(db, jwt, hasher, config)?;
+    if state.config.run_worker {
+        delivery::worker::spawn(state.clone());
+    }
+    jobs::spawn_retention(state.clone());
     let schema = graphql::schema(Some(state.clone()));
     let app = http::router(state.clone(), schema);
     let addr = listener.local_addr()?;

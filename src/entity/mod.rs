@@ -2,6 +2,11 @@
 //! needed, so the enums stay empty.
 
 pub mod api_token;
+pub mod delivery;
+pub mod delivery_attempt;
+pub mod exception_rate_limit;
+pub mod notification;
+pub mod notification_view;
 pub mod observation;
 pub mod product;
 pub mod product_group;

@@ -21,6 +21,7 @@ pub struct Model {
     pub threshold_none: i32,
     pub threshold_unknown: i32,
     pub jwt_secret: Option<String>,
+    pub notification_retention_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ use async_graphql::ErrorExtensions;
 
 use crate::domain::ValidationError;
 use crate::error::AppError;
+use crate::notify::failure::Failure;
 
 /// The error type of every resolver. It deliberately has no `Display`, so
 /// that async-graphql's catch-all conversion cannot turn an internal error
@@ -30,16 +31,22 @@ impl From<ApiError> for async_graphql::Error {
             AppError::Forbidden => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Invalid(_) => "BAD_USER_INPUT",
-            AppError::Internal(cause) => {
-                tracing::error!(error = ?cause, "internal error while serving a request");
-                "INTERNAL_SERVER_ERROR"
-            }
+            AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         };
         let message = match &*error {
             AppError::Internal(_) => "internal server error".to_owned(),
             other => other.to_string(),
         };
-        async_graphql::Error::new(message).extend_with(|_, ext| {
+        let base = match &*error {
+            // The HTTP layer finds the failure here and reports it.
+            AppError::Internal(cause) => {
+                let mut e = async_graphql::Error::new_with_source(Failure::from_error(cause, false));
+                e.message = message;
+                e
+            }
+            _ => async_graphql::Error::new(message),
+        };
+        base.extend_with(|_, ext| {
             ext.set("code", code);
             if let AppError::Invalid(ValidationError { field, .. }) = &*error {
                 ext.set("field", field.as_str());

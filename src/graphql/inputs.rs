@@ -3,6 +3,7 @@
 
 use async_graphql::{ID, InputObject, MaybeUndefined};
 
+use crate::domain::NotificationType;
 use crate::domain::import::ImportedFinding;
 use crate::domain::settings::rate_limit_seconds;
 use crate::domain::{
@@ -11,6 +12,7 @@ use crate::domain::{
 };
 use crate::graphql::context::parse_id;
 use crate::graphql::error::ApiResult;
+use crate::service::notifications::Filter;
 use crate::service::observations::{NewObservation, ObservationEdit};
 use crate::service::users::{self, NewUser};
 
@@ -362,4 +364,33 @@ pub fn imported_findings(list: Vec<ImportedObservation>) -> Result<Vec<ImportedF
         .enumerate()
         .map(|(i, o)| ImportedFinding::new(i, o.fingerprint.as_deref(), &o.title, o.severity))
         .collect()
+}
+
+#[derive(InputObject, Debug, Default, Clone)]
+pub struct NotificationFilter {
+    #[graphql(name = "type")]
+    pub kind: Option<NotificationType>,
+    pub product_id: Option<ID>,
+    pub search: Option<String>,
+    pub unviewed_only: Option<bool>,
+}
+
+impl NotificationFilter {
+    pub fn into_filter(self) -> ApiResult<Filter> {
+        Ok(Filter {
+            kind: self.kind,
+            product_id: self
+                .product_id
+                .as_ref()
+                .map(|id| parse_id("filter.productId", id))
+                .transpose()?,
+            search: self.search,
+            unviewed_only: self.unviewed_only.unwrap_or(false),
+        })
+    }
+}
+
+/// Reads a list of ids for a bulk mutation.
+pub fn parse_ids(ids: &[ID]) -> ApiResult<Vec<i64>> {
+    ids.iter().map(|id| parse_id("ids", id)).collect()
 }

@@ -4,6 +4,7 @@ pub mod context;
 pub mod error;
 pub mod inputs;
 pub mod mutation;
+pub mod notifications;
 pub mod query;
 pub mod types;
 

@@ -1,19 +1,24 @@
 use async_graphql::{Context, ID, Object};
 
+use crate::domain::Channel;
 use crate::domain::{Name, Role};
 use crate::error::AppError;
 use crate::graphql::context::{identity, parse_id, state};
 use crate::graphql::error::ApiResult;
+use crate::graphql::inputs::parse_ids;
 use crate::graphql::inputs::{
     CreateUserInput, ImportedObservation, ObservationInput, ObservationUpdateInput, ProductGroupInput,
     ProductGroupPatch, ProductInput, ProductPatch, SettingsInput, imported_findings,
 };
+use crate::graphql::notifications::Delivery;
 use crate::graphql::types::{
     ApiToken, ApiTokenPayload, AuthPayload, ImportResult, Observation, Product, ProductGroup, ProductMember, Settings,
     User,
 };
 use crate::jobs;
+use crate::notify::failure::InjectedFault;
 use crate::service::members::{self, Scope};
+use crate::service::notifications;
 use crate::service::{observations, product_groups, products, settings, tokens, users};
 
 pub struct MutationRoot;
@@ -51,14 +56,12 @@ impl MutationRoot {
         let who = identity(ctx)?;
         crate::service::access::require_admin(who)?;
         let s = state(ctx);
-        Ok(User(
-            users::create(&s.db, &s.hasher, who, input.into_new_user()?).await?,
-        ))
+        Ok(User(users::create(s, &s.hasher, who, input.into_new_user()?).await?))
     }
 
     async fn create_product_group(&self, ctx: &Context<'_>, input: ProductGroupInput) -> ApiResult<ProductGroup> {
         let who = identity(ctx)?;
-        let row = product_groups::create(&state(ctx).db, who, input.into_spec()?).await?;
+        let row = product_groups::create(state(ctx), who, input.into_spec()?).await?;
         ProductGroup::load(ctx, row).await
     }
 
@@ -70,7 +73,7 @@ impl MutationRoot {
     ) -> ApiResult<ProductGroup> {
         let who = identity(ctx)?;
         let id = parse_id("id", &id)?;
-        let row = product_groups::update(&state(ctx).db, who, id, input.into_changes()?).await?;
+        let row = product_groups::update(state(ctx), who, id, input.into_changes()?).await?;
         ProductGroup::load(ctx, row).await
     }
 
@@ -78,7 +81,7 @@ impl MutationRoot {
     async fn create_product(&self, ctx: &Context<'_>, input: ProductInput) -> ApiResult<Product> {
         let who = identity(ctx)?;
         let (group, spec) = input.into_parts()?;
-        let row = products::create(&state(ctx).db, who, group, spec).await?;
+        let row = products::create(state(ctx), who, group, spec).await?;
         Product::load(ctx, row).await
     }
 
@@ -87,14 +90,14 @@ impl MutationRoot {
         let who = identity(ctx)?;
         let id = parse_id("id", &id)?;
         let (group, changes) = input.into_parts()?;
-        let row = products::update(&state(ctx).db, who, id, group, changes).await?;
+        let row = products::update(state(ctx), who, id, group, changes).await?;
         Product::load(ctx, row).await
     }
 
     /// OWNER only.
     async fn delete_product(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
         let id = parse_id("id", &id)?;
-        products::delete(&state(ctx).db, identity(ctx)?, id).await?;
+        products::delete(state(ctx), identity(ctx)?, id).await?;
         Ok(true)
     }
 
@@ -108,14 +111,14 @@ impl MutationRoot {
     ) -> ApiResult<ProductMember> {
         let scope = Scope::Product(parse_id("productId", &product_id)?);
         let user_id = parse_id("userId", &user_id)?;
-        let (user, role) = members::set(&state(ctx).db, identity(ctx)?, scope, user_id, role).await?;
+        let (user, role) = members::set(state(ctx), identity(ctx)?, scope, user_id, role).await?;
         Ok(ProductMember { user: User(user), role })
     }
 
     async fn remove_product_member(&self, ctx: &Context<'_>, product_id: ID, user_id: ID) -> ApiResult<bool> {
         let scope = Scope::Product(parse_id("productId", &product_id)?);
         let user_id = parse_id("userId", &user_id)?;
-        Ok(members::remove(&state(ctx).db, identity(ctx)?, scope, user_id).await?)
+        Ok(members::remove(state(ctx), identity(ctx)?, scope, user_id).await?)
     }
 
     /// A group role applies to every product of the group.
@@ -128,7 +131,7 @@ impl MutationRoot {
     ) -> ApiResult<ProductMember> {
         let scope = Scope::Group(parse_id("productGroupId", &product_group_id)?);
         let user_id = parse_id("userId", &user_id)?;
-        let (user, role) = members::set(&state(ctx).db, identity(ctx)?, scope, user_id, role).await?;
+        let (user, role) = members::set(state(ctx), identity(ctx)?, scope, user_id, role).await?;
         Ok(ProductMember { user: User(user), role })
     }
 
@@ -140,14 +143,14 @@ impl MutationRoot {
     ) -> ApiResult<bool> {
         let scope = Scope::Group(parse_id("productGroupId", &product_group_id)?);
         let user_id = parse_id("userId", &user_id)?;
-        Ok(members::remove(&state(ctx).db, identity(ctx)?, scope, user_id).await?)
+        Ok(members::remove(state(ctx), identity(ctx)?, scope, user_id).await?)
     }
 
     /// WRITER or above.
     async fn create_observation(&self, ctx: &Context<'_>, input: ObservationInput) -> ApiResult<Observation> {
         let who = identity(ctx)?;
         let new = input.into_new()?;
-        Ok(Observation(observations::create(&state(ctx).db, who, new).await?))
+        Ok(Observation(observations::create(state(ctx), who, new).await?))
     }
 
     async fn update_observation(
@@ -159,13 +162,13 @@ impl MutationRoot {
         let who = identity(ctx)?;
         let id = parse_id("id", &id)?;
         Ok(Observation(
-            observations::update(&state(ctx).db, who, id, input.into_edit()?).await?,
+            observations::update(state(ctx), who, id, input.into_edit()?).await?,
         ))
     }
 
     async fn delete_observation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
         let id = parse_id("id", &id)?;
-        observations::delete(&state(ctx).db, identity(ctx)?, id).await?;
+        observations::delete(state(ctx), identity(ctx)?, id).await?;
         Ok(true)
     }
 
@@ -182,7 +185,7 @@ impl MutationRoot {
         let product_id = parse_id("productId", &product_id)?;
         let scanner = Name::parse("scanner", &scanner)?;
         let findings = imported_findings(observations)?;
-        let outcome = crate::service::observations::import(&state(ctx).db, who, product_id, scanner, findings).await?;
+        let outcome = crate::service::observations::import(state(ctx), who, product_id, scanner, findings).await?;
         let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
         Ok(ImportResult {
             created: count(outcome.created),
@@ -199,10 +202,80 @@ impl MutationRoot {
         crate::service::access::require_admin(who)?;
         let s = state(ctx);
         let changes = input.into_changes().map_err(AppError::from)?;
-        let (row, touches_gate) = settings::update(&s.db, who, changes).await?;
+        let (row, touches_gate) = settings::update(s, who, changes).await?;
         if touches_gate {
-            jobs::spawn_reevaluate_all_gates(s.db.clone(), Some(who.user_id()));
+            jobs::spawn_reevaluate_all_gates(s, Some(who.user_id()));
         }
         Ok(row.into())
     }
+
+    /// Marks notifications viewed by the caller; returns how many were newly
+    /// marked. Ids the caller cannot see are skipped.
+    async fn mark_notifications_viewed(&self, ctx: &Context<'_>, ids: Vec<ID>) -> ApiResult<i32> {
+        let ids = parse_ids(&ids)?;
+        let n = notifications::mark_viewed(state(ctx), identity(ctx)?, &ids).await?;
+        Ok(n as i32)
+    }
+
+    /// Deletes notifications for everybody (administrators, product OWNERs).
+    async fn delete_notifications(&self, ctx: &Context<'_>, ids: Vec<ID>) -> ApiResult<i32> {
+        let ids = parse_ids(&ids)?;
+        let n = notifications::delete(state(ctx), identity(ctx)?, &ids).await?;
+        Ok(n as i32)
+    }
+
+    /// Sends a delivery again from the start (administrators, product MAINTAINER+).
+    async fn redeliver(&self, ctx: &Context<'_>, delivery_id: ID) -> ApiResult<Delivery> {
+        let id = parse_id("deliveryId", &delivery_id)?;
+        let row = notifications::redeliver(state(ctx), identity(ctx)?, id).await?;
+        Ok(Delivery {
+            row,
+            sees_secrets: true,
+        })
+    }
+
+    /// Queues a test message to one address or webhook (administrators).
+    async fn send_test_notification(&self, ctx: &Context<'_>, channel: Channel, target: String) -> ApiResult<Delivery> {
+        let row = notifications::send_test(state(ctx), identity(ctx)?, channel, &target).await?;
+        Ok(Delivery {
+            row,
+            sees_secrets: true,
+        })
+    }
+
+    /// Raises a real failure for tests; exists only with HERALD_FAULT_INJECTION.
+    #[graphql(visible = "fault_injection_enabled")]
+    async fn inject_fault(
+        &self,
+        ctx: &Context<'_>,
+        kind: FaultKind,
+        message: String,
+        product_id: Option<ID>,
+    ) -> ApiResult<bool> {
+        let who = identity(ctx)?;
+        let product_id = product_id.as_ref().map(|id| parse_id("productId", id)).transpose()?;
+        let s = state(ctx);
+        if !s.config.fault_injection {
+            return Err(AppError::NotFound("field").into());
+        }
+        match kind {
+            FaultKind::Request => Err(AppError::Internal(InjectedFault(message).into()).into()),
+            FaultKind::Task => {
+                jobs::spawn_injected_fault(s, message, Some(who.user_id()), product_id);
+                Ok(true)
+            }
+        }
+    }
+}
+
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(visible = "fault_injection_enabled")]
+pub enum FaultKind {
+    Request,
+    Task,
+}
+
+fn fault_injection_enabled(ctx: &Context<'_>) -> bool {
+    ctx.data_opt::<crate::state::AppState>()
+        .is_some_and(|s| s.config.fault_injection)
 }

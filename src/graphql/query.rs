@@ -1,12 +1,21 @@
 use async_graphql::{Context, ID, Object};
 use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
 
+use crate::domain::NotificationType;
+use crate::domain::notification::Visibility;
 use crate::entity::product_group;
 use crate::error::AppError;
 use crate::graphql::context::{identity, parse_id, state};
 use crate::graphql::error::ApiResult;
+use crate::graphql::inputs::NotificationFilter;
+use crate::graphql::notifications::{
+    Delivery, Notification, NotificationConnection, NotificationEdge, PageInfo, decode_cursor, encode_cursor,
+};
 use crate::graphql::types::{ApiToken, Product, ProductGroup, Settings, User};
-use crate::service::{access, settings, tokens, users};
+use crate::service::{access, notifications, settings, tokens, users};
+
+/// The largest page of `notifications`.
+pub const MAX_PAGE: i32 = 100;
 
 pub struct QueryRoot;
 
@@ -68,6 +77,86 @@ impl QueryRoot {
     async fn settings(&self, ctx: &Context<'_>) -> ApiResult<Settings> {
         access::require_admin(identity(ctx)?)?;
         Ok(settings::load(&state(ctx).db).await?.into())
+    }
+
+    /// Notifications the caller may see, newest first (Relay connection).
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<NotificationFilter>,
+        #[graphql(default_with = "Some(25)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<NotificationConnection> {
+        let who = identity(ctx)?;
+        let first = first.unwrap_or(25);
+        if !(0..=MAX_PAGE).contains(&first) {
+            return Err(AppError::invalid("first", format!("must be between 0 and {MAX_PAGE}")).into());
+        }
+        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let db = &state(ctx).db;
+        let (rows, has_next_page, total) = notifications::page(db, who, &filter, first as u64, after).await?;
+        let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
+        let viewed = notifications::viewed_among(db, who.user_id(), &ids).await?;
+        let mut edges = Vec::with_capacity(rows.len());
+        for row in rows {
+            // The page holds only visible rows; TASK ones lose their details
+            // for non-administrators.
+            let visibility = if who.is_admin() || row.kind != NotificationType::Task.as_str() {
+                Visibility::Full
+            } else {
+                Visibility::WithoutDetails
+            };
+            edges.push(NotificationEdge {
+                cursor: encode_cursor(row.id),
+                node: Notification {
+                    viewed: viewed.contains(&row.id),
+                    row,
+                    visibility,
+                },
+            });
+        }
+        Ok(NotificationConnection {
+            page_info: PageInfo {
+                has_next_page,
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+            total_count: total as i64,
+        })
+    }
+
+    async fn notification(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Notification>> {
+        let who = identity(ctx)?;
+        let id = parse_id("id", &id)?;
+        let db = &state(ctx).db;
+        let Some((row, visibility)) = notifications::get(db, who, id).await? else {
+            return Ok(None);
+        };
+        let viewed = !notifications::viewed_among(db, who.user_id(), &[id]).await?.is_empty();
+        Ok(Some(Notification {
+            row,
+            visibility,
+            viewed,
+        }))
+    }
+
+    /// How many notifications the caller may see and has not viewed.
+    async fn unviewed_notification_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(notifications::unviewed_count(&state(ctx).db, identity(ctx)?).await? as i64)
+    }
+
+    /// A delivery the caller may manage (administrators, product MAINTAINER+).
+    async fn delivery(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Delivery>> {
+        let id = parse_id("id", &id)?;
+        match notifications::managed_delivery(&state(ctx).db, identity(ctx)?, id).await {
+            Ok(row) => Ok(Some(Delivery {
+                row,
+                sees_secrets: true,
+            })),
+            Err(AppError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The caller's API tokens, revoked ones included.

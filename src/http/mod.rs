@@ -5,13 +5,16 @@ use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use std::any::Any;
+
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use sea_orm::ConnectionTrait;
 
 use crate::auth::Auth;
 use crate::auth::identity::{authenticate, bearer_token};
 use crate::graphql::HeraldSchema;
+use crate::notify::failure::{Failure, report_request};
 use crate::state::AppState;
 
 #[derive(Clone)]
@@ -21,12 +24,42 @@ struct HttpState {
 }
 
 pub fn router(app: AppState, schema: HeraldSchema) -> Router {
+    let on_panic = panic_handler(app.clone());
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         .with_state(HttpState { app, schema })
+}
+
+/// A panic while serving a request: a generic 500 for the client, an
+/// EXCEPTION notification for the administrators.
+fn panic_handler(app: AppState) -> impl Fn(Box<dyn Any + Send + 'static>) -> Response + Clone {
+    move |payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "panic".to_owned());
+        let failure = Failure {
+            in_task: false,
+            class: "Panic".into(),
+            message,
+            trace: std::backtrace::Backtrace::force_capture().to_string(),
+            function: None,
+            arguments: None,
+            user_id: None,
+            product_id: None,
+        };
+        let app = app.clone();
+        tokio::spawn(async move { report_request(&app, failure).await });
+        let body = serde_json::json!({
+            "data": null,
+            "errors": [{ "message": "internal server error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }],
+        });
+        (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+    }
 }
 
 async fn graphql(State(s): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> GraphQLResponse {
@@ -41,7 +74,23 @@ async fn graphql(State(s): State<HttpState>, headers: HeaderMap, request: GraphQ
             Auth::Rejected
         }
     };
-    s.schema.execute(request.into_inner().data(auth)).await.into()
+    let user_id = match &auth {
+        Auth::User(identity) => Some(identity.user_id()),
+        _ => None,
+    };
+    let response = s.schema.execute(request.into_inner().data(auth)).await;
+    for error in &response.errors {
+        if let Some(failure) = error.source::<Failure>() {
+            let failure = Failure {
+                user_id,
+                ..failure.clone()
+            };
+            let app = s.app.clone();
+            // Reported after the answer, so the client does not wait for it.
+            tokio::spawn(async move { report_request(&app, failure).await });
+        }
+    }
+    response.into()
 }
 
 async fn graphiql() -> impl IntoResponse {

@@ -1,36 +1,77 @@
-//! Background jobs: work started by a request that must not hold it up.
-//! Each job runs in its own task; failures are logged (and will become TASK
-//! notifications).
+//! Background jobs: work started by a request or a timer that must not hold
+//! a request up. A job that fails becomes a TASK notification.
 
-use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect, TransactionTrait};
+use std::future::Future;
+use std::time::Duration;
 
-use crate::entity::product;
+use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+
+use crate::entity::{notification, product};
+use crate::notify::failure::{InjectedFault, report_task};
 use crate::service::gate;
+use crate::state::AppState;
 
-/// Evaluates every product's gate again after the global settings changed,
-/// one transaction per product so a large installation is not locked at once.
-pub fn spawn_reevaluate_all_gates(db: DatabaseConnection, actor: Option<i64>) -> tokio::task::JoinHandle<()> {
+/// Who started a job and what it was given, for its failure notification.
+#[derive(Debug, Clone, Default)]
+pub struct JobContext {
+    pub arguments: Option<String>,
+    pub user_id: Option<i64>,
+    pub product_id: Option<i64>,
+}
+
+/// Runs `job` in its own task; a failure is reported as a TASK notification
+/// naming `function`.
+pub fn spawn<F>(state: &AppState, function: &'static str, context: JobContext, job: F) -> tokio::task::JoinHandle<()>
+where
+    F: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let state = state.clone();
     tokio::spawn(async move {
-        if let Err(e) = reevaluate_all_gates(&db, actor).await {
-            tracing::error!(job = "reevaluate_all_gates", error = %e, "background job failed");
+        if let Err(e) = job.await {
+            report_task(
+                &state,
+                function,
+                context.arguments,
+                context.user_id,
+                context.product_id,
+                &e,
+            )
+            .await;
         }
     })
 }
 
-pub async fn reevaluate_all_gates(db: &DatabaseConnection, actor: Option<i64>) -> anyhow::Result<usize> {
+/// Evaluates every product's gate again after the global settings changed,
+/// one transaction per product so a large installation is not locked at once.
+pub fn spawn_reevaluate_all_gates(state: &AppState, actor: Option<i64>) {
+    let job_state = state.clone();
+    let context = JobContext {
+        user_id: actor,
+        ..Default::default()
+    };
+    spawn(state, "reevaluate_all_gates", context, async move {
+        reevaluate_all_gates(&job_state, actor).await.map(|_| ())
+    });
+}
+
+pub async fn reevaluate_all_gates(state: &AppState, actor: Option<i64>) -> anyhow::Result<usize> {
     let ids: Vec<i64> = product::Entity::find()
         .select_only()
         .column(product::Column::Id)
         .into_tuple()
-        .all(db)
+        .all(&state.db)
         .await?;
     let mut changed = 0;
     for id in ids {
-        let txn = db.begin().await?;
-        match gate::reevaluate(&txn, id, actor).await {
+        let txn = state.db.begin().await?;
+        match gate::reevaluate(&txn, state, id, actor).await {
             Ok(change) => {
                 txn.commit().await?;
-                changed += usize::from(change.is_some());
+                if change.is_some() {
+                    changed += 1;
+                    state.outbox_changed();
+                }
             }
             // Deleted meanwhile.
             Err(crate::error::AppError::NotFound(_)) => {}
@@ -38,4 +79,45 @@ pub async fn reevaluate_all_gates(db: &DatabaseConnection, actor: Option<i64>) -
         }
     }
     Ok(changed)
+}
+
+/// A job that fails on purpose, for `injectFault(kind: TASK)`.
+pub fn spawn_injected_fault(state: &AppState, message: String, user_id: Option<i64>, product_id: Option<i64>) {
+    let context = JobContext {
+        arguments: Some(format!("{message:?}")),
+        user_id,
+        product_id,
+    };
+    spawn(state, "inject_fault", context, async move {
+        Err(InjectedFault(message).into())
+    });
+}
+
+/// Deletes notifications (with their deliveries and views) older than the
+/// retention of the settings, every hour.
+pub fn spawn_retention(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let job_state = state.clone();
+            let run = spawn(&state, "delete_old_notifications", JobContext::default(), async move {
+                delete_old_notifications(&job_state).await.map(|_| ())
+            });
+            let _ = run.await;
+        }
+    });
+}
+
+pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
+    let settings = crate::service::settings::load(&state.db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let cutoff = Utc::now() - chrono::Duration::days(i64::from(settings.notification_retention_days.max(1)));
+    // Deliveries and views go with them (ON DELETE CASCADE).
+    let deleted = notification::Entity::delete_many()
+        .filter(notification::Column::CreatedAt.lt(cutoff))
+        .exec(&state.db)
+        .await?;
+    Ok(deleted.rows_affected)
 }

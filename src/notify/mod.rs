@@ -1,21 +1,119 @@
-//! Turns events into notifications. For now a gate change is only logged;
-//! storing the notification and its outbox rows belongs here, inside the
-//! transaction that made the change.
+//! Turns events into stored notifications and outbox rows: gate changes
+//! inside the transaction that made them, failures (rate limited) in a
+//! transaction of their own.
 
-use sea_orm::DatabaseTransaction;
+pub mod failure;
+pub mod rate_limit;
+
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait};
 
 use crate::domain::gate::GateChange;
-use crate::error::AppResult;
+use crate::domain::notification::{self, Recipient};
+use crate::domain::{Channel, DeliveryStatus, NotificationType};
+use crate::entity::{delivery, notification as notification_entity, product, product_group};
+use crate::error::{AppError, AppResult};
+use crate::service::stored::GateColumns;
+use crate::state::AppState;
 
-/// Called inside the transaction that changed a product's gate, so whatever
-/// is written here commits or rolls back with the change.
-pub async fn gate_changed(_txn: &DatabaseTransaction, change: &GateChange, actor: Option<i64>) -> AppResult<()> {
+/// A notification about to be stored.
+#[derive(Debug, Clone, Default)]
+pub struct NewNotification {
+    pub kind: Option<NotificationType>,
+    pub name: String,
+    pub message: Option<String>,
+    pub product_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub function: Option<String>,
+    pub arguments: Option<String>,
+    pub trace: Option<String>,
+    pub repeat: Option<(i64, chrono::DateTime<chrono::Utc>)>,
+}
+
+/// Stores a notification and one PENDING outbox row per recipient, due now.
+pub async fn store(
+    db: &impl ConnectionTrait,
+    new: NewNotification,
+    recipients: &[Recipient],
+) -> AppResult<notification_entity::Model> {
+    let now = chrono::Utc::now();
+    let kind = new
+        .kind
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("notification without a type")))?;
+    let stored = notification_entity::ActiveModel {
+        id: NotSet,
+        kind: Set(kind.as_str().to_owned()),
+        name: Set(new.name),
+        message: Set(new.message),
+        product_id: Set(new.product_id),
+        user_id: Set(new.user_id),
+        function: Set(new.function),
+        arguments: Set(new.arguments),
+        trace: Set(new.trace),
+        repeat_count: Set(new.repeat.map(|(n, _)| n)),
+        repeat_since: Set(new.repeat.map(|(_, since)| since)),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    if !recipients.is_empty() {
+        let rows = recipients.iter().map(|r| delivery::ActiveModel {
+            id: NotSet,
+            notification_id: Set(Some(stored.id)),
+            channel: Set(r.channel.as_str().to_owned()),
+            target: Set(r.target.clone()),
+            status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+            attempts: Set(0),
+            next_attempt_at: Set(Some(now)),
+            lease_until: Set(None),
+            last_error: Set(None),
+            last_status_code: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        delivery::Entity::insert_many(rows).exec(db).await?;
+    }
+    Ok(stored)
+}
+
+/// Called inside the transaction that changed a product's gate, so the
+/// notification and its outbox rows commit or roll back with the change.
+pub async fn gate_changed(
+    txn: &DatabaseTransaction,
+    app: &AppState,
+    change: &GateChange,
+    actor: Option<i64>,
+) -> AppResult<()> {
+    let product = product::Entity::find_by_id(change.product_id)
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound("product"))?;
+    let group = match product.product_group_id {
+        Some(id) => product_group::Entity::find_by_id(id).one(txn).await?,
+        None => None,
+    };
+    let mut recipients = notification::gate_recipients(&product.targets(), group.map(|g| g.targets()).as_ref());
+    if !app.email_enabled(&crate::service::settings::load(txn).await?) {
+        recipients.retain(|r| r.channel != Channel::Email);
+    }
     tracing::info!(
         product_id = change.product_id,
         from = change.from.as_str(),
         to = change.to.as_str(),
-        actor,
+        recipients = recipients.len(),
         "security gate changed"
     );
+    store(
+        txn,
+        NewNotification {
+            kind: Some(NotificationType::SecurityGate),
+            name: notification::gate_name(change.to),
+            product_id: Some(change.product_id),
+            user_id: actor,
+            ..Default::default()
+        },
+        &recipients,
+    )
+    .await?;
     Ok(())
 }

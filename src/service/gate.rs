@@ -15,6 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::notify;
 use crate::service::settings;
 use crate::service::stored::GateColumns;
+use crate::state::AppState;
 
 /// Open observations per severity.
 pub async fn open_counts(db: &impl ConnectionTrait, product_id: i64) -> AppResult<SeverityCounts> {
@@ -59,6 +60,7 @@ pub async fn current_value(db: &impl ConnectionTrait, product: &product::Model) 
 /// reported from).
 pub async fn reevaluate(
     txn: &DatabaseTransaction,
+    app: &AppState,
     product_id: i64,
     actor: Option<i64>,
 ) -> AppResult<Option<GateChange>> {
@@ -74,13 +76,14 @@ pub async fn reevaluate(
     let mut row = product.into_active_model();
     row.security_gate = Set(new.as_str().to_owned());
     row.update(txn).await?;
-    notify::gate_changed(txn, &change, actor).await?;
+    notify::gate_changed(txn, app, &change, actor).await?;
     Ok(Some(change))
 }
 
 /// Re-evaluates every product of a group (after the group's settings changed).
 pub async fn reevaluate_group(
     txn: &DatabaseTransaction,
+    app: &AppState,
     group_id: i64,
     actor: Option<i64>,
 ) -> AppResult<Vec<GateChange>> {
@@ -93,7 +96,7 @@ pub async fn reevaluate_group(
         .await?;
     let mut changes = Vec::new();
     for id in ids {
-        changes.extend(reevaluate(txn, id, actor).await?);
+        changes.extend(reevaluate(txn, app, id, actor).await?);
     }
     Ok(changes)
 }

@@ -11,6 +11,7 @@ use crate::domain::Role;
 use crate::entity::{product_group_member, product_member, user};
 use crate::error::{AppError, AppResult};
 use crate::service::access;
+use crate::state::AppState;
 
 /// What a membership is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,13 +60,13 @@ async fn delete_membership(db: &impl ConnectionTrait, scope: Scope, user_id: i64
 /// Gives `user_id` the role `role` on the scope (MAINTAINER+; only an OWNER
 /// gives or changes the OWNER role).
 pub async fn set(
-    db: &sea_orm::DatabaseConnection,
+    app: &AppState,
     who: &Identity,
     scope: Scope,
     user_id: i64,
     role: Role,
 ) -> AppResult<(user::Model, Role)> {
-    let txn = db.begin().await?;
+    let txn = app.db.begin().await?;
     let mine = manager_role(&txn, who, scope).await?;
     let member = user::Entity::find_by_id(user_id)
         .one(&txn)
@@ -102,8 +103,8 @@ pub async fn set(
 }
 
 /// Removes a member (MAINTAINER+; removing an OWNER takes an OWNER).
-pub async fn remove(db: &sea_orm::DatabaseConnection, who: &Identity, scope: Scope, user_id: i64) -> AppResult<bool> {
-    let txn = db.begin().await?;
+pub async fn remove(app: &AppState, who: &Identity, scope: Scope, user_id: i64) -> AppResult<bool> {
+    let txn = app.db.begin().await?;
     let mine = manager_role(&txn, who, scope).await?;
     let Some(before) = current_role(&txn, scope, user_id).await? else {
         return Ok(false);

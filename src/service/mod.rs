@@ -6,6 +6,7 @@ pub mod access;
 pub mod bootstrap;
 pub mod gate;
 pub mod members;
+pub mod notifications;
 pub mod observations;
 pub mod product_groups;
 pub mod products;

@@ -11,6 +11,7 @@ use crate::domain::{Name, ObservationStatus, Role, SecurityGateStatus, Severity}
 use crate::entity::observation;
 use crate::error::{AppError, AppResult};
 use crate::service::{access, gate, unique_violation_as};
+use crate::state::AppState;
 
 /// A new observation entered by hand.
 #[derive(Debug, Clone)]
@@ -32,12 +33,8 @@ pub struct ObservationEdit {
 
 const DUPLICATE: &str = "an observation with this fingerprint already exists for this scanner";
 
-pub async fn create(
-    db: &sea_orm::DatabaseConnection,
-    who: &Identity,
-    new: NewObservation,
-) -> AppResult<observation::Model> {
-    let txn = db.begin().await?;
+pub async fn create(app: &AppState, who: &Identity, new: NewObservation) -> AppResult<observation::Model> {
+    let txn = app.db.begin().await?;
     access::product_with_role(&txn, who, new.product_id, Role::Writer).await?;
     let fingerprint = match new.fingerprint {
         Some(f) => f.into_inner(),
@@ -58,8 +55,9 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(unique_violation_as("fingerprint", DUPLICATE))?;
-    gate::reevaluate(&txn, new.product_id, Some(who.user_id())).await?;
+    gate::reevaluate(&txn, app, new.product_id, Some(who.user_id())).await?;
     txn.commit().await?;
+    app.outbox_changed();
     Ok(created)
 }
 
@@ -70,13 +68,8 @@ async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<observation::Mode
         .ok_or(AppError::NotFound("observation"))
 }
 
-pub async fn update(
-    db: &sea_orm::DatabaseConnection,
-    who: &Identity,
-    id: i64,
-    edit: ObservationEdit,
-) -> AppResult<observation::Model> {
-    let txn = db.begin().await?;
+pub async fn update(app: &AppState, who: &Identity, id: i64, edit: ObservationEdit) -> AppResult<observation::Model> {
+    let txn = app.db.begin().await?;
     let current = find(&txn, id).await?;
     access::product_with_role(&txn, who, current.product_id, Role::Writer).await?;
     let product_id = current.product_id;
@@ -92,19 +85,21 @@ pub async fn update(
     }
     row.updated_at = Set(chrono::Utc::now());
     let updated = row.update(&txn).await?;
-    gate::reevaluate(&txn, product_id, Some(who.user_id())).await?;
+    gate::reevaluate(&txn, app, product_id, Some(who.user_id())).await?;
     txn.commit().await?;
+    app.outbox_changed();
     Ok(updated)
 }
 
-pub async fn delete(db: &sea_orm::DatabaseConnection, who: &Identity, id: i64) -> AppResult<()> {
-    let txn = db.begin().await?;
+pub async fn delete(app: &AppState, who: &Identity, id: i64) -> AppResult<()> {
+    let txn = app.db.begin().await?;
     let current = find(&txn, id).await?;
     let product_id = current.product_id;
     access::product_with_role(&txn, who, product_id, Role::Writer).await?;
     current.delete(&txn).await?;
-    gate::reevaluate(&txn, product_id, Some(who.user_id())).await?;
+    gate::reevaluate(&txn, app, product_id, Some(who.user_id())).await?;
     txn.commit().await?;
+    app.outbox_changed();
     Ok(())
 }
 
@@ -119,13 +114,13 @@ pub struct ImportOutcome {
 /// Imports a scan (UPLOAD+): all of it or none of it, with the gate
 /// evaluated in the same transaction.
 pub async fn import(
-    db: &sea_orm::DatabaseConnection,
+    app: &AppState,
     who: &Identity,
     product_id: i64,
     scanner: Name,
     findings: Vec<ImportedFinding>,
 ) -> AppResult<ImportOutcome> {
-    let txn = db.begin().await?;
+    let txn = app.db.begin().await?;
     access::product_with_role(&txn, who, product_id, Role::Upload).await?;
     let existing: Vec<ExistingObservation> = observation::Entity::find()
         .filter(observation::Column::ProductId.eq(product_id))
@@ -183,13 +178,14 @@ pub async fn import(
             .exec(&txn)
             .await?;
     }
-    gate::reevaluate(&txn, product_id, Some(who.user_id())).await?;
+    gate::reevaluate(&txn, app, product_id, Some(who.user_id())).await?;
     let security_gate = crate::entity::product::Entity::find_by_id(product_id)
         .one(&txn)
         .await?
         .and_then(|p| p.security_gate.parse().ok())
         .unwrap_or(SecurityGateStatus::None);
     txn.commit().await?;
+    app.outbox_changed();
     Ok(ImportOutcome {
         created: outcome_counts.0,
         updated: outcome_counts.1,

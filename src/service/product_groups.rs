@@ -7,16 +7,13 @@ use crate::entity::{product_group, product_group_member};
 use crate::error::{AppError, AppResult};
 use crate::service::stored::GateColumnsMut;
 use crate::service::{access, gate, unique_violation_as};
+use crate::state::AppState;
 
 const DUPLICATE_NAME: &str = "a product group with this name already exists";
 
 /// Creates a product group; the creator becomes its OWNER.
-pub async fn create(
-    db: &sea_orm::DatabaseConnection,
-    who: &Identity,
-    spec: ProductSpec,
-) -> AppResult<product_group::Model> {
-    let txn = db.begin().await?;
+pub async fn create(app: &AppState, who: &Identity, spec: ProductSpec) -> AppResult<product_group::Model> {
+    let txn = app.db.begin().await?;
     let mut row = product_group::ActiveModel {
         id: NotSet,
         created_at: Set(chrono::Utc::now()),
@@ -35,29 +32,31 @@ pub async fn create(
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    app.outbox_changed();
     Ok(created)
 }
 
 /// Changes a group (MAINTAINER+ on it) and evaluates its products' gates
 /// again in the same transaction.
 pub async fn update(
-    db: &sea_orm::DatabaseConnection,
+    app: &AppState,
     who: &Identity,
     id: i64,
     changes: ProductChanges,
 ) -> AppResult<product_group::Model> {
-    let txn = db.begin().await?;
+    let txn = app.db.begin().await?;
     let (current, _) = access::group_with_role(&txn, who, id, Role::Maintainer).await?;
     let mut row = current.clone().into_active_model();
     row.apply_changes(&current, changes);
     row.update(&txn)
         .await
         .map_err(unique_violation_as("name", DUPLICATE_NAME))?;
-    gate::reevaluate_group(&txn, id, Some(who.user_id())).await?;
+    gate::reevaluate_group(&txn, app, id, Some(who.user_id())).await?;
     let updated = product_group::Entity::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound("product group"))?;
     txn.commit().await?;
+    app.outbox_changed();
     Ok(updated)
 }

@@ -7,6 +7,7 @@ use crate::entity::{product, product_member};
 use crate::error::AppResult;
 use crate::service::stored::GateColumnsMut;
 use crate::service::{access, gate, unique_violation_as};
+use crate::state::AppState;
 
 const DUPLICATE_NAME: &str = "a product with this name already exists";
 
@@ -14,12 +15,12 @@ const DUPLICATE_NAME: &str = "a product with this name already exists";
 /// group needs MAINTAINER on that group. Its first gate value is recorded
 /// without a notification.
 pub async fn create(
-    db: &sea_orm::DatabaseConnection,
+    app: &AppState,
     who: &Identity,
     group_id: Option<i64>,
     spec: ProductSpec,
 ) -> AppResult<product::Model> {
-    let txn = db.begin().await?;
+    let txn = app.db.begin().await?;
     if let Some(group_id) = group_id {
         access::group_with_role(&txn, who, group_id, Role::Maintainer).await?;
     }
@@ -47,19 +48,20 @@ pub async fn create(
     row.security_gate = Set(initial.as_str().to_owned());
     let created = row.update(&txn).await?;
     txn.commit().await?;
+    app.outbox_changed();
     Ok(created)
 }
 
 /// Changes a product (MAINTAINER+); moving it into a group needs MAINTAINER
 /// on the group too. The gate is evaluated again in the same transaction.
 pub async fn update(
-    db: &sea_orm::DatabaseConnection,
+    app: &AppState,
     who: &Identity,
     id: i64,
     group: Patch<i64>,
     changes: ProductChanges,
 ) -> AppResult<product::Model> {
-    let txn = db.begin().await?;
+    let txn = app.db.begin().await?;
     let (current, _) = access::product_with_role(&txn, who, id, Role::Maintainer).await?;
     if let Patch::Set(group_id) = group {
         access::group_with_role(&txn, who, group_id, Role::Maintainer).await?;
@@ -70,20 +72,22 @@ pub async fn update(
     row.update(&txn)
         .await
         .map_err(unique_violation_as("name", DUPLICATE_NAME))?;
-    gate::reevaluate(&txn, id, Some(who.user_id())).await?;
+    gate::reevaluate(&txn, app, id, Some(who.user_id())).await?;
     let updated = product::Entity::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or(crate::error::AppError::NotFound("product"))?;
     txn.commit().await?;
+    app.outbox_changed();
     Ok(updated)
 }
 
 /// Deletes a product with its observations and memberships (OWNER).
-pub async fn delete(db: &sea_orm::DatabaseConnection, who: &Identity, id: i64) -> AppResult<()> {
-    let txn = db.begin().await?;
+pub async fn delete(app: &AppState, who: &Identity, id: i64) -> AppResult<()> {
+    let txn = app.db.begin().await?;
     let (product, _) = access::product_with_role(&txn, who, id, Role::Owner).await?;
     product.delete(&txn).await?;
     txn.commit().await?;
+    app.outbox_changed();
     Ok(())
 }

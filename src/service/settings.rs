@@ -6,6 +6,7 @@ use crate::domain::{GlobalGate, SettingsChanges, Threshold};
 use crate::entity::settings;
 use crate::error::{AppError, AppResult};
 use crate::service::access::require_admin;
+use crate::state::AppState;
 
 pub async fn load(db: &impl ConnectionTrait) -> AppResult<settings::Model> {
     settings::Entity::find_by_id(settings::ID)
@@ -31,13 +32,9 @@ pub fn global_gate(s: &settings::Model) -> GlobalGate {
 
 /// Applies an administrator's changes; returns the new settings and whether
 /// the gates of all products must be evaluated again.
-pub async fn update(
-    db: &sea_orm::DatabaseConnection,
-    who: &Identity,
-    changes: SettingsChanges,
-) -> AppResult<(settings::Model, bool)> {
+pub async fn update(app: &AppState, who: &Identity, changes: SettingsChanges) -> AppResult<(settings::Model, bool)> {
     require_admin(who)?;
-    let txn = db.begin().await?;
+    let txn = app.db.begin().await?;
     let current = load(&txn).await?;
     let touches_gate = changes.touches_gate();
     let mut row = current.clone().into_active_model();

@@ -6,6 +6,7 @@ use crate::domain::{EmailAddress, ValidationError};
 use crate::entity::user;
 use crate::error::{AppError, AppResult};
 use crate::service::{access::require_admin, unique_violation_as};
+use crate::state::AppState;
 
 /// A user account to create, validated.
 #[derive(Debug, Clone)]
@@ -61,14 +62,9 @@ pub async fn insert(db: &impl ConnectionTrait, hasher: &PasswordHasher, new: New
 }
 
 /// Creates a user (administrators only).
-pub async fn create(
-    db: &sea_orm::DatabaseConnection,
-    hasher: &PasswordHasher,
-    who: &Identity,
-    new: NewUser,
-) -> AppResult<user::Model> {
+pub async fn create(app: &AppState, hasher: &PasswordHasher, who: &Identity, new: NewUser) -> AppResult<user::Model> {
     require_admin(who)?;
-    let txn = db.begin().await?;
+    let txn = app.db.begin().await?;
     let created = insert(&txn, hasher, new).await?;
     txn.commit().await?;
     Ok(created)

@@ -2,6 +2,8 @@
 //! PostgreSQL database, and a small GraphQL client.
 #![allow(dead_code)]
 
+pub mod peers;
+
 use std::time::Duration;
 
 use herald::config::{Config, PasswordHashCost};
@@ -64,6 +66,11 @@ pub struct TestApp {
 
 pub fn test_config(database_url: String) -> Config {
     Config {
+        // Webhook stand-ins listen on 127.0.0.1.
+        allow_private_targets: true,
+        fault_injection: true,
+        retry_schedule: herald::domain::retry::RetrySchedule::parse("1s,1s,1s").unwrap(),
+        send_timeout: Duration::from_secs(2),
         database_url,
         listen: "127.0.0.1:0".parse().unwrap(),
         jwt_secret: Some(JWT_SECRET.into()),
@@ -81,7 +88,32 @@ pub fn test_config(database_url: String) -> Config {
 
 impl TestApp {
     pub async fn spawn(engine: Engine) -> TestApp {
-        let (storage, url) = match engine {
+        Self::spawn_with(engine, |_| {}).await
+    }
+
+    /// Starts the server with a configuration adjusted by `adjust`.
+    pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let (storage, url) = Self::fresh_database(engine).await;
+        let mut config = test_config(url);
+        adjust(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = herald::start(config, listener).await.expect("server starts");
+        let base = format!("http://{}", server.addr);
+        let mut app = TestApp {
+            engine,
+            base,
+            http: reqwest::Client::new(),
+            server,
+            admin_token: String::new(),
+            storage,
+        };
+        app.admin_token = app.login("admin", ADMIN_PASSWORD).await;
+        app
+    }
+
+    /// A new empty database: a SQLite file, or a PostgreSQL database of its own.
+    async fn fresh_database(engine: Engine) -> (Storage, String) {
+        match engine {
             Engine::Sqlite => {
                 let path = std::env::temp_dir().join(format!("herald-test-{}.db", random_suffix()));
                 let url = format!("sqlite://{}?mode=rwc", path.display());
@@ -102,20 +134,7 @@ impl TestApp {
                 url.set_path(&format!("/{name}"));
                 (Storage::Postgres { admin_url, name }, url.to_string())
             }
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let server = herald::start(test_config(url), listener).await.expect("server starts");
-        let base = format!("http://{}", server.addr);
-        let mut app = TestApp {
-            engine,
-            base,
-            http: reqwest::Client::new(),
-            server,
-            admin_token: String::new(),
-            storage,
-        };
-        app.admin_token = app.login("admin", ADMIN_PASSWORD).await;
-        app
+        }
     }
 
     /// Sends a GraphQL request and returns the whole response body.

@@ -1,0 +1,161 @@
+//! Microsoft Teams: an Adaptive Card in the Workflows envelope, or the
+//! legacy MessageCard for the old Office 365 connector URLs.
+
+use serde_json::{Value, json};
+
+use crate::domain::notification::Rendered;
+use crate::domain::{NotificationType, WebhookUrl};
+
+/// Old Office 365 connectors (`*.webhook.office.com`) only take MessageCards.
+pub fn is_legacy_connector(url: &WebhookUrl) -> bool {
+    url.url().host_str().is_some_and(|h| {
+        h.eq_ignore_ascii_case("webhook.office.com") || h.to_ascii_lowercase().ends_with(".webhook.office.com")
+    })
+}
+
+fn colour(kind: NotificationType) -> &'static str {
+    match kind {
+        NotificationType::SecurityGate => "0078D7",
+        NotificationType::Exception | NotificationType::Task => "D70000",
+    }
+}
+
+pub fn payload(url: &WebhookUrl, message: &Rendered) -> Value {
+    if is_legacy_connector(url) {
+        message_card(message)
+    } else {
+        adaptive_card(message)
+    }
+}
+
+pub fn adaptive_card(message: &Rendered) -> Value {
+    let facts: Vec<Value> = message
+        .facts
+        .iter()
+        .map(|(title, value)| json!({ "title": title, "value": value }))
+        .collect();
+    let mut body = vec![
+        json!({ "type": "TextBlock", "size": "Large", "weight": "Bolder", "text": message.subject, "wrap": true }),
+        json!({ "type": "FactSet", "facts": facts }),
+    ];
+    if let Some(trace) = &message.trace {
+        body.push(json!({ "type": "TextBlock", "text": trace, "fontType": "Monospace", "wrap": true }));
+    }
+    let actions: Vec<Value> = message
+        .link
+        .iter()
+        .map(|url| json!({ "type": "Action.OpenUrl", "title": "Open product", "url": url }))
+        .collect();
+    json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": {
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard",
+                "version": "1.4",
+                "body": body,
+                "actions": actions,
+            },
+        }],
+    })
+}
+
+pub fn message_card(message: &Rendered) -> Value {
+    let facts: Vec<Value> = message
+        .facts
+        .iter()
+        .map(|(name, value)| json!({ "name": name, "value": value }))
+        .collect();
+    let mut section = json!({ "facts": facts });
+    if let Some(trace) = &message.trace {
+        // MessageCard text is markdown; a code span keeps the trace literal.
+        section["text"] = json!(format!("```\n{trace}\n```"));
+    }
+    let mut card = json!({
+        "@type": "MessageCard",
+        "@context": "https://schema.org/extensions",
+        "summary": message.subject,
+        "themeColor": colour(message.kind),
+        "title": message.subject,
+        "sections": [section],
+    });
+    if let Some(link) = &message.link {
+        card["potentialAction"] = json!([{
+            "@type": "OpenUri",
+            "name": "Open product",
+            "targets": [{ "os": "default", "uri": link }],
+        }]);
+    }
+    card
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message() -> Rendered {
+        Rendered {
+            kind: NotificationType::SecurityGate,
+            subject: "Security gate for Shop has changed to Failed".into(),
+            facts: vec![
+                ("Product".into(), "Shop".into()),
+                ("Security gate".into(), "Failed".into()),
+            ],
+            trace: None,
+            link: Some("https://herald.example.com/products/1".into()),
+        }
+    }
+
+    #[test]
+    fn workflows_urls_get_an_adaptive_card_in_the_envelope() {
+        let url = WebhookUrl::parse("f", "https://prod-01.westeurope.logic.azure.com/workflows/abc").unwrap();
+        let p = payload(&url, &message());
+        assert_eq!(p["type"], "message");
+        let attachment = &p["attachments"][0];
+        assert_eq!(attachment["contentType"], "application/vnd.microsoft.card.adaptive");
+        assert_eq!(attachment["content"]["type"], "AdaptiveCard");
+        assert_eq!(
+            attachment["content"]["body"][0]["text"],
+            "Security gate for Shop has changed to Failed"
+        );
+        assert_eq!(
+            attachment["content"]["body"][1]["facts"][1],
+            json!({ "title": "Security gate", "value": "Failed" })
+        );
+        assert_eq!(
+            attachment["content"]["actions"][0]["url"],
+            "https://herald.example.com/products/1"
+        );
+    }
+
+    #[test]
+    fn office_connectors_get_a_message_card() {
+        let url = WebhookUrl::parse("f", "https://contoso.webhook.office.com/webhookb2/x").unwrap();
+        let p = payload(&url, &message());
+        assert_eq!(p["@type"], "MessageCard");
+        assert_eq!(p["title"], "Security gate for Shop has changed to Failed");
+        assert_eq!(
+            p["sections"][0]["facts"][0],
+            json!({ "name": "Product", "value": "Shop" })
+        );
+        assert_eq!(
+            p["potentialAction"][0]["targets"][0]["uri"],
+            "https://herald.example.com/products/1"
+        );
+    }
+
+    #[test]
+    fn traces_travel_as_json_strings() {
+        let mut m = message();
+        m.trace = Some("\"quoted\"\n\\backslash\u{0007}".into());
+        let card = adaptive_card(&m);
+        let text = serde_json::to_string(&card).unwrap();
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            back["attachments"][0]["content"]["body"][2]["text"],
+            "\"quoted\"\n\\backslash\u{0007}"
+        );
+    }
+}

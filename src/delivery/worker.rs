@@ -1,0 +1,348 @@
+//! The outbox worker: claims due deliveries with a lease, sends them, and
+//! records every attempt. A crash between claim and record leaves the lease
+//! to expire, after which the row is claimed again: at-least-once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement, TransactionTrait,
+};
+use tokio::task::JoinSet;
+
+use crate::delivery::{email, guard, slack, teams};
+use crate::domain::notification::{self, NotificationContent, Rendered};
+use crate::domain::retry::{self, HttpOutcome};
+use crate::domain::{BaseUrl, Channel, DeliveryStatus, NotificationType, SecurityGateStatus, WebhookUrl};
+use crate::entity::{delivery, delivery_attempt, notification as notification_entity, product, user};
+use crate::state::AppState;
+
+/// Rows claimed at once, and sent concurrently.
+const BATCH: u64 = 64;
+/// The longest the worker sleeps without a wake-up, to pick up retries.
+const IDLE_POLL: Duration = Duration::from_secs(2);
+/// Stored error and response texts are cut to this.
+const TEXT_MAX: usize = 1000;
+
+/// What one attempt came to.
+#[derive(Debug)]
+pub struct Attempt {
+    pub outcome: HttpOutcome,
+    pub status_code: Option<i32>,
+    pub response: Option<String>,
+    pub error: Option<String>,
+    pub duration: Duration,
+}
+
+/// Runs the worker until the task is aborted.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match run_once(&state).await {
+                Ok(0) => {
+                    let wait = next_wait(&state.db).await.unwrap_or(IDLE_POLL);
+                    tokio::select! {
+                        _ = state.outbox.notified() => {}
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = ?e, "delivery worker failed");
+                    crate::notify::failure::report_task(&state, "delivery_worker", None, None, None, &e).await;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    })
+}
+
+/// How long until the next row falls due (at most the idle poll).
+async fn next_wait(db: &DatabaseConnection) -> anyhow::Result<Duration> {
+    let next: Option<Option<DateTime<Utc>>> = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::NextAttemptAt)
+        .filter(delivery::Column::Status.is_in([DeliveryStatus::Pending.as_str(), DeliveryStatus::Retrying.as_str()]))
+        .order_by_asc(delivery::Column::NextAttemptAt)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(match next.flatten() {
+        Some(at) => (at - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_POLL),
+        None => IDLE_POLL,
+    })
+}
+
+/// Claims due rows by setting a lease, in one statement: `FOR UPDATE SKIP
+/// LOCKED` on PostgreSQL so replicas take different rows; SQLite has a single
+/// writer, so the `UPDATE … RETURNING` is atomic there as it is.
+pub async fn claim(db: &DatabaseConnection, limit: u64, lease: Duration) -> anyhow::Result<Vec<delivery::Model>> {
+    let now = Utc::now();
+    let lease_until = now + chrono::Duration::from_std(lease)?;
+    let backend = db.get_database_backend();
+    let (sql, values): (&str, Vec<sea_orm::Value>) = match backend {
+        DbBackend::Postgres => (
+            "UPDATE deliveries SET lease_until = $1 WHERE id IN (
+                SELECT id FROM deliveries
+                WHERE status IN ('PENDING', 'RETRYING') AND next_attempt_at <= $2
+                  AND (lease_until IS NULL OR lease_until < $2)
+                ORDER BY next_attempt_at, id LIMIT $3
+                FOR UPDATE SKIP LOCKED)
+             RETURNING *",
+            vec![lease_until.into(), now.into(), (limit as i64).into()],
+        ),
+        _ => (
+            "UPDATE deliveries SET lease_until = ? WHERE id IN (
+                SELECT id FROM deliveries
+                WHERE status IN ('PENDING', 'RETRYING') AND next_attempt_at <= ?
+                  AND (lease_until IS NULL OR lease_until < ?)
+                ORDER BY next_attempt_at, id LIMIT ?)
+             RETURNING *",
+            vec![lease_until.into(), now.into(), now.into(), (limit as i64).into()],
+        ),
+    };
+    Ok(delivery::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .all(db)
+        .await?)
+}
+
+/// Claims one batch, sends it and records the attempts; returns how many.
+pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
+    let claimed = claim(&state.db, BATCH, state.config.delivery_lease).await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let count = claimed.len();
+    let settings = crate::service::settings::load(&state.db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let base_url = settings
+        .base_url_frontend
+        .as_deref()
+        .and_then(|u| BaseUrl::parse("baseUrlFrontend", u).ok());
+    let mut messages: HashMap<Option<i64>, Arc<Rendered>> = HashMap::new();
+    let mut tasks = JoinSet::new();
+    for row in claimed {
+        let message = match messages.get(&row.notification_id) {
+            Some(m) => m.clone(),
+            None => {
+                let m = Arc::new(render(&state.db, row.notification_id, base_url.as_ref()).await?);
+                messages.insert(row.notification_id, m.clone());
+                m
+            }
+        };
+        let state = state.clone();
+        let email_from = settings.email_from.clone();
+        tasks.spawn(async move {
+            let attempt = send(&state, &row, &message, email_from.as_deref()).await;
+            record(&state, &row, attempt).await
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    Ok(count)
+}
+
+/// What the message of a delivery says: its notification, or the test text.
+async fn render(
+    db: &DatabaseConnection,
+    notification_id: Option<i64>,
+    base_url: Option<&BaseUrl>,
+) -> anyhow::Result<Rendered> {
+    let Some(id) = notification_id else {
+        return Ok(notification::render_test(Utc::now()));
+    };
+    let n = notification_entity::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("notification {id} is gone"))?;
+    let product = match n.product_id {
+        Some(pid) => product::Entity::find_by_id(pid).one(db).await?,
+        None => None,
+    };
+    let user = match n.user_id {
+        Some(uid) => user::Entity::find_by_id(uid).one(db).await?,
+        None => None,
+    };
+    let kind: NotificationType = n.kind.parse().map_err(anyhow::Error::msg)?;
+    let content = NotificationContent {
+        kind,
+        name: &n.name,
+        message: n.message.as_deref(),
+        product: product.as_ref().map(|p| (p.id, p.name.as_str())),
+        gate: SecurityGateStatus::from_gate_name(&n.name),
+        user: user.as_ref().map(|u| u.username.as_str()),
+        function: n.function.as_deref(),
+        arguments: n.arguments.as_deref(),
+        trace: n.trace.as_deref(),
+        created_at: n.created_at,
+        repeat: n.repeat_count.zip(n.repeat_since),
+    };
+    Ok(notification::render(&content, base_url))
+}
+
+fn cut(text: String) -> String {
+    slack::truncate(&text, TEXT_MAX)
+}
+
+async fn send(state: &AppState, row: &delivery::Model, message: &Rendered, email_from: Option<&str>) -> Attempt {
+    let started = Instant::now();
+    let failed = |error: String, outcome: HttpOutcome| Attempt {
+        outcome,
+        status_code: None,
+        response: None,
+        error: Some(cut(error)),
+        duration: started.elapsed(),
+    };
+    let channel: Channel = match row.channel.parse() {
+        Ok(c) => c,
+        Err(e) => return failed(e, HttpOutcome::Fail),
+    };
+    match channel {
+        Channel::Email => {
+            let (Some(transport), Some(from)) = (state.smtp.as_ref(), email_from) else {
+                return failed("email is not configured (SMTP and emailFrom)".into(), HttpOutcome::Fail);
+            };
+            let first_name = first_name_of(&state.db, &row.target).await;
+            let mail = match email::build(from, &row.target, message, first_name.as_deref()) {
+                Ok(m) => m,
+                Err(e) => return failed(e.to_string(), HttpOutcome::Fail),
+            };
+            let result = email::send(transport, mail).await;
+            Attempt {
+                outcome: result.outcome,
+                status_code: result.code,
+                response: result.response.map(cut),
+                error: result.error.map(cut),
+                duration: started.elapsed(),
+            }
+        }
+        Channel::Slack | Channel::MsTeams => {
+            let url = match WebhookUrl::parse("target", &row.target) {
+                Ok(u) => u,
+                Err(e) => return failed(e.message, HttpOutcome::Fail),
+            };
+            if let Err(refused) = guard::check_literal(url.url(), state.config.allow_private_targets) {
+                return failed(refused.to_string(), HttpOutcome::Fail);
+            }
+            let payload = match channel {
+                Channel::Slack => slack::payload(message),
+                _ => teams::payload(&url, message),
+            };
+            post(&state.http, &url, &payload, started).await
+        }
+    }
+}
+
+async fn post(client: &reqwest::Client, url: &WebhookUrl, payload: &serde_json::Value, started: Instant) -> Attempt {
+    match client.post(url.expose()).json(payload).send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| retry::parse_retry_after(v, Utc::now()));
+            let body = response.text().await.unwrap_or_default();
+            Attempt {
+                outcome: retry::classify_http(status, retry_after),
+                status_code: Some(i32::from(status)),
+                response: Some(cut(body)),
+                error: None,
+                duration: started.elapsed(),
+            }
+        }
+        Err(e) => {
+            // Refused by the SSRF guard: a different address will not appear on retry.
+            let refused = matches!(guard::refusal(&e), Some(r) if r != guard::TargetRefused::Unresolvable);
+            Attempt {
+                outcome: if refused {
+                    HttpOutcome::Fail
+                } else {
+                    HttpOutcome::Retry { after: None }
+                },
+                status_code: None,
+                response: None,
+                // reqwest names the URL in its errors; `describe` keeps only the host.
+                error: Some(cut(guard::describe(&e))),
+                duration: started.elapsed(),
+            }
+        }
+    }
+}
+
+/// The first name of the user who has this address, for the greeting.
+async fn first_name_of(db: &DatabaseConnection, address: &str) -> Option<String> {
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(address))
+        .one(db)
+        .await
+        .ok()
+        .flatten()?;
+    found.full_name?.split_whitespace().next().map(str::to_owned)
+}
+
+/// Stores the attempt and moves the delivery on: SENT, RETRYING with the
+/// next time, or FAILED; the lease is released either way.
+async fn record(state: &AppState, row: &delivery::Model, attempt: Attempt) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let attempts = row.attempts + 1;
+    let (status, next_attempt_at) = match attempt.outcome {
+        HttpOutcome::Sent => (DeliveryStatus::Sent, None),
+        HttpOutcome::Fail => (DeliveryStatus::Failed, None),
+        HttpOutcome::Retry { after } => {
+            match retry::next_delay(&state.config.retry_schedule, attempts as u32, after, &mut rand::rng()) {
+                Some(delay) => (DeliveryStatus::Retrying, Some(now + chrono::Duration::from_std(delay)?)),
+                None => (DeliveryStatus::Failed, None),
+            }
+        }
+    };
+    let outcome = match attempt.outcome {
+        HttpOutcome::Sent => "SENT",
+        HttpOutcome::Fail => "FAILED",
+        HttpOutcome::Retry { .. } => "RETRY",
+    };
+    tracing::info!(
+        delivery_id = row.id,
+        channel = %row.channel,
+        attempt = attempts,
+        outcome,
+        status_code = attempt.status_code,
+        duration_ms = attempt.duration.as_millis() as u64,
+        "delivery attempt"
+    );
+    let txn = state.db.begin().await?;
+    delivery_attempt::ActiveModel {
+        id: NotSet,
+        delivery_id: Set(row.id),
+        attempted_at: Set(now),
+        duration_ms: Set(attempt.duration.as_millis() as i64),
+        outcome: Set(outcome.to_owned()),
+        status_code: Set(attempt.status_code),
+        response: Set(attempt.response),
+        error: Set(attempt.error.clone()),
+    }
+    .insert(&txn)
+    .await?;
+    delivery::ActiveModel {
+        id: Set(row.id),
+        status: Set(status.as_str().to_owned()),
+        attempts: Set(attempts),
+        next_attempt_at: Set(next_attempt_at),
+        lease_until: Set(None),
+        last_error: Set(attempt.error),
+        last_status_code: Set(attempt.status_code),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,378 @@
+//! Notifications: their kinds, channels and delivery states, who may see
+//! them, and what they say.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+use super::{BaseUrl, EmailList, NotificationTargets, Role, SecurityGateStatus, WebhookUrl};
+
+/// Declares an enum whose GraphQL and stored spelling is SCREAMING_SNAKE.
+macro_rules! stored_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!("unknown {} {other:?}", stringify!($name))),
+                }
+            }
+        }
+    };
+}
+
+stored_enum!(NotificationType {
+    SecurityGate => "SECURITY_GATE",
+    Exception => "EXCEPTION",
+    Task => "TASK",
+});
+
+stored_enum!(Channel {
+    Email => "EMAIL",
+    MsTeams => "MS_TEAMS",
+    Slack => "SLACK",
+});
+
+stored_enum!(DeliveryStatus {
+    Pending => "PENDING",
+    Retrying => "RETRYING",
+    Sent => "SENT",
+    Failed => "FAILED",
+});
+
+/// How much of a notification a user may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Full,
+    /// A TASK notification seen by a product member: without message and trace.
+    WithoutDetails,
+    Hidden,
+}
+
+/// Administrators see everything. Others see SECURITY_GATE and TASK
+/// notifications of products they are a member of (directly or through the
+/// group), TASK ones without message and trace; EXCEPTION notifications and
+/// those without a product are for administrators only.
+pub fn visibility(kind: NotificationType, is_admin: bool, role_on_product: Option<Role>) -> Visibility {
+    if is_admin {
+        return Visibility::Full;
+    }
+    match (kind, role_on_product) {
+        (NotificationType::SecurityGate, Some(_)) => Visibility::Full,
+        (NotificationType::Task, Some(_)) => Visibility::WithoutDetails,
+        _ => Visibility::Hidden,
+    }
+}
+
+/// Deleting removes a notification for everybody: administrators, or the
+/// OWNER of its product.
+pub fn may_delete(is_admin: bool, role_on_product: Option<Role>) -> bool {
+    is_admin || role_on_product == Some(Role::Owner)
+}
+
+/// One recipient of a notification on one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub channel: Channel,
+    /// An email address or a webhook URL.
+    pub target: String,
+}
+
+/// Where a product's gate change goes: each channel from the product, or
+/// from its group when the product's is empty.
+pub fn gate_recipients(product: &NotificationTargets, group: Option<&NotificationTargets>) -> Vec<Recipient> {
+    let emails: &EmailList = match group {
+        Some(g) if product.email_to.is_empty() => &g.email_to,
+        _ => &product.email_to,
+    };
+    let pick = |own: &Option<WebhookUrl>, of_group: Option<&Option<WebhookUrl>>| -> Option<WebhookUrl> {
+        own.clone().or_else(|| of_group.cloned().flatten())
+    };
+    let teams = pick(&product.ms_teams_webhook, group.map(|g| &g.ms_teams_webhook));
+    let slack = pick(&product.slack_webhook, group.map(|g| &g.slack_webhook));
+    recipients(emails, teams.as_ref(), slack.as_ref())
+}
+
+/// One recipient per address, plus the Teams and Slack webhooks when set.
+pub fn recipients(emails: &EmailList, teams: Option<&WebhookUrl>, slack: Option<&WebhookUrl>) -> Vec<Recipient> {
+    let mut out: Vec<Recipient> = emails
+        .iter()
+        .map(|a| Recipient {
+            channel: Channel::Email,
+            target: a.as_str().to_owned(),
+        })
+        .collect();
+    if let Some(url) = teams {
+        out.push(Recipient {
+            channel: Channel::MsTeams,
+            target: url.expose().to_owned(),
+        });
+    }
+    if let Some(url) = slack {
+        out.push(Recipient {
+            channel: Channel::Slack,
+            target: url.expose().to_owned(),
+        });
+    }
+    out
+}
+
+/// The stored name of a gate change.
+pub fn gate_name(status: SecurityGateStatus) -> String {
+    format!("Security gate has changed to {}", status.label())
+}
+
+/// The subject of a gate change message.
+pub fn gate_subject(product_name: &str, status: SecurityGateStatus) -> String {
+    format!("Security gate for {product_name} has changed to {}", status.label())
+}
+
+/// The stored name and subject of an exception (SecObserve wrote "occured").
+pub fn exception_name(class: &str, in_task: bool) -> String {
+    if in_task {
+        format!("Exception \"{class}\" has occurred in background task")
+    } else {
+        format!("Exception \"{class}\" has occurred")
+    }
+}
+
+/// Everything a message about a notification says, whatever the channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub kind: NotificationType,
+    pub subject: String,
+    /// Label and value, in order (product, status, class, message, time…).
+    pub facts: Vec<(String, String)>,
+    pub trace: Option<String>,
+    /// The product's page in the SPA, when a base URL is set.
+    pub link: Option<String>,
+}
+
+/// What a stored notification holds, for rendering.
+#[derive(Debug, Clone)]
+pub struct NotificationContent<'a> {
+    pub kind: NotificationType,
+    pub name: &'a str,
+    pub message: Option<&'a str>,
+    pub product: Option<(i64, &'a str)>,
+    pub gate: Option<SecurityGateStatus>,
+    pub user: Option<&'a str>,
+    pub function: Option<&'a str>,
+    pub arguments: Option<&'a str>,
+    pub trace: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
+    pub repeat: Option<(i64, DateTime<Utc>)>,
+}
+
+pub fn render(n: &NotificationContent<'_>, base_url: Option<&BaseUrl>) -> Rendered {
+    let time = n.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let mut facts = Vec::new();
+    let subject = match (n.kind, n.product, n.gate) {
+        (NotificationType::SecurityGate, Some((_, product)), Some(status)) => {
+            facts.push(("Product".to_owned(), product.to_owned()));
+            facts.push(("Security gate".to_owned(), status.label().to_owned()));
+            gate_subject(product, status)
+        }
+        _ => n.name.to_owned(),
+    };
+    if n.kind != NotificationType::SecurityGate {
+        if let Some((_, product)) = n.product {
+            facts.push(("Product".to_owned(), product.to_owned()));
+        }
+        if let Some(message) = n.message {
+            facts.push(("Message".to_owned(), message.to_owned()));
+        }
+        if let Some(function) = n.function {
+            facts.push(("Function".to_owned(), function.to_owned()));
+        }
+        if let Some(arguments) = n.arguments {
+            facts.push(("Arguments".to_owned(), arguments.to_owned()));
+        }
+    }
+    if let Some(user) = n.user {
+        facts.push(("User".to_owned(), user.to_owned()));
+    }
+    facts.push(("Time".to_owned(), time));
+    if let Some((count, since)) = n.repeat {
+        facts.push((
+            "Repeated".to_owned(),
+            format!(
+                "occurred {count} {} since {} without a message (rate limit)",
+                if count == 1 { "time" } else { "times" },
+                since.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+        ));
+    }
+    Rendered {
+        kind: n.kind,
+        subject,
+        facts,
+        trace: n.trace.map(str::to_owned),
+        link: n.product.and_then(|(id, _)| base_url.map(|b| b.product_page(id))),
+    }
+}
+
+/// The message of `sendTestNotification`.
+pub fn render_test(now: DateTime<Utc>) -> Rendered {
+    Rendered {
+        kind: NotificationType::SecurityGate,
+        subject: "Test notification from Herald".to_owned(),
+        facts: vec![
+            (
+                "Message".to_owned(),
+                "This channel receives Herald's notifications.".to_owned(),
+            ),
+            ("Time".to_owned(), now.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        ],
+        trace: None,
+        link: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn targets(emails: &[&str], teams: Option<&str>, slack: Option<&str>) -> NotificationTargets {
+        NotificationTargets {
+            email_to: EmailList::parse("f", emails).unwrap(),
+            ms_teams_webhook: teams.map(|u| WebhookUrl::parse("f", u).unwrap()),
+            slack_webhook: slack.map(|u| WebhookUrl::parse("f", u).unwrap()),
+        }
+    }
+
+    #[test]
+    fn visibility_follows_the_rules() {
+        use NotificationType::*;
+        for kind in NotificationType::ALL {
+            assert_eq!(visibility(*kind, true, None), Visibility::Full);
+            assert_eq!(visibility(*kind, false, None), Visibility::Hidden);
+        }
+        for role in Role::ALL {
+            assert_eq!(visibility(SecurityGate, false, Some(role)), Visibility::Full);
+            assert_eq!(visibility(Task, false, Some(role)), Visibility::WithoutDetails);
+            assert_eq!(visibility(Exception, false, Some(role)), Visibility::Hidden);
+        }
+    }
+
+    #[test]
+    fn only_admins_and_owners_delete() {
+        assert!(may_delete(true, None));
+        assert!(may_delete(false, Some(Role::Owner)));
+        assert!(!may_delete(false, Some(Role::Maintainer)));
+        assert!(!may_delete(false, None));
+    }
+
+    #[test]
+    fn each_channel_falls_back_to_the_group_on_its_own() {
+        let product = targets(&[], Some("https://t.example.com/p"), None);
+        let group = targets(
+            &["g@example.com", "h@example.com"],
+            Some("https://t.example.com/g"),
+            Some("https://s.example.com/g"),
+        );
+        let got = gate_recipients(&product, Some(&group));
+        let want = vec![
+            Recipient {
+                channel: Channel::Email,
+                target: "g@example.com".into(),
+            },
+            Recipient {
+                channel: Channel::Email,
+                target: "h@example.com".into(),
+            },
+            Recipient {
+                channel: Channel::MsTeams,
+                target: "https://t.example.com/p".into(),
+            },
+            Recipient {
+                channel: Channel::Slack,
+                target: "https://s.example.com/g".into(),
+            },
+        ];
+        assert_eq!(got, want);
+        assert!(gate_recipients(&targets(&[], None, None), None).is_empty());
+        let own = gate_recipients(&targets(&["p@example.com"], None, None), Some(&group));
+        assert_eq!(own[0].target, "p@example.com");
+        assert_eq!(own.len(), 3);
+    }
+
+    #[test]
+    fn texts_keep_secobserves_words_spelled_right() {
+        assert_eq!(
+            gate_name(SecurityGateStatus::Failed),
+            "Security gate has changed to Failed"
+        );
+        assert_eq!(
+            gate_subject("Shop", SecurityGateStatus::Passed),
+            "Security gate for Shop has changed to Passed"
+        );
+        assert_eq!(exception_name("DbErr", false), "Exception \"DbErr\" has occurred");
+        assert_eq!(
+            exception_name("DbErr", true),
+            "Exception \"DbErr\" has occurred in background task"
+        );
+    }
+
+    #[test]
+    fn rendering_links_the_product_and_reports_repeats() {
+        let at = DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let content = NotificationContent {
+            kind: NotificationType::SecurityGate,
+            name: "Security gate has changed to Failed",
+            message: None,
+            product: Some((7, "Shop")),
+            gate: Some(SecurityGateStatus::Failed),
+            user: Some("alice"),
+            function: None,
+            arguments: None,
+            trace: None,
+            created_at: at,
+            repeat: None,
+        };
+        let base = BaseUrl::parse("b", "https://herald.example.com").unwrap();
+        let r = render(&content, Some(&base));
+        assert_eq!(r.subject, "Security gate for Shop has changed to Failed");
+        assert_eq!(r.link.as_deref(), Some("https://herald.example.com/products/7"));
+        assert!(r.facts.contains(&("Time".into(), "2026-11-25 10:00:00 UTC".into())));
+        assert_eq!(render(&content, None).link, None);
+
+        let exception = NotificationContent {
+            kind: NotificationType::Exception,
+            name: "Exception \"DbErr\" has occurred",
+            message: Some("connection reset"),
+            product: None,
+            gate: None,
+            user: None,
+            function: None,
+            arguments: None,
+            trace: Some("at herald::x"),
+            created_at: at,
+            repeat: Some((17, at)),
+        };
+        let r = render(&exception, Some(&base));
+        assert_eq!(r.subject, "Exception \"DbErr\" has occurred");
+        assert!(
+            r.facts
+                .iter()
+                .any(|(k, v)| k == "Repeated" && v.starts_with("occurred 17 times since 2026-11-25"))
+        );
+        assert_eq!(r.trace.as_deref(), Some("at herald::x"));
+    }
+}

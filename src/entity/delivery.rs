@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+/// One outbox row: a notification to one recipient on one channel.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "deliveries")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub notification_id: Option<i64>,
+    /// EMAIL, MS_TEAMS or SLACK.
+    pub channel: String,
+    /// An address or a webhook URL (a secret).
+    pub target: String,
+    /// PENDING, RETRYING, SENT or FAILED.
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: Option<DateTimeUtc>,
+    /// While set and in the future, a worker holds this row.
+    pub lease_until: Option<DateTimeUtc>,
+    pub last_error: Option<String>,
+    pub last_status_code: Option<i32>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

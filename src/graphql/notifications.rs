@@ -1,0 +1,229 @@
+//! Notification, delivery and connection types.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use sea_orm::EntityTrait;
+
+use crate::domain::notification::Visibility;
+use crate::domain::{Channel, DeliveryStatus, NotificationType, Role, WebhookUrl};
+use crate::entity::{delivery, delivery_attempt, notification, product, user};
+use crate::error::AppError;
+use crate::graphql::context::{identity, state, to_id};
+use crate::graphql::error::ApiResult;
+use crate::graphql::types::{Product, User};
+use crate::service::notifications;
+
+pub struct Notification {
+    pub row: notification::Model,
+    pub visibility: Visibility,
+    pub viewed: bool,
+}
+
+#[Object]
+impl Notification {
+    async fn id(&self) -> ID {
+        to_id(self.row.id)
+    }
+
+    #[graphql(name = "type")]
+    async fn kind(&self) -> NotificationType {
+        self.row.kind.parse().unwrap_or(NotificationType::Exception)
+    }
+
+    async fn name(&self) -> &str {
+        &self.row.name
+    }
+
+    /// Hidden from non-administrators on TASK notifications.
+    async fn message(&self) -> Option<&str> {
+        self.details(self.row.message.as_deref())
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+
+    async fn product(&self, ctx: &Context<'_>) -> ApiResult<Option<Product>> {
+        let Some(id) = self.row.product_id else {
+            return Ok(None);
+        };
+        match product::Entity::find_by_id(id).one(&state(ctx).db).await? {
+            Some(row) => Ok(Some(Product::load(ctx, row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        let Some(id) = self.row.user_id else {
+            return Ok(None);
+        };
+        Ok(user::Entity::find_by_id(id).one(&state(ctx).db).await?.map(User))
+    }
+
+    async fn function(&self) -> Option<&str> {
+        self.row.function.as_deref()
+    }
+
+    async fn arguments(&self) -> Option<&str> {
+        self.details(self.row.arguments.as_deref())
+    }
+
+    /// Hidden from non-administrators on TASK notifications.
+    async fn trace(&self) -> Option<&str> {
+        self.details(self.row.trace.as_deref())
+    }
+
+    /// How often a rate-limited exception occurred unsent before this one.
+    async fn repeat_count(&self) -> Option<i64> {
+        self.row.repeat_count
+    }
+
+    async fn repeat_since(&self) -> Option<DateTime<Utc>> {
+        self.row.repeat_since
+    }
+
+    /// Whether the caller has viewed it.
+    async fn viewed(&self) -> bool {
+        self.viewed
+    }
+
+    async fn deliveries(&self, ctx: &Context<'_>) -> ApiResult<Vec<Delivery>> {
+        let who = identity(ctx)?;
+        let db = &state(ctx).db;
+        let role = notifications::role_on(db, who, &self.row).await?;
+        let sees_secrets = who.is_admin() || role.is_some_and(|r| r >= Role::Maintainer);
+        let rows = notifications::deliveries_of(db, self.row.id).await?;
+        Ok(rows.into_iter().map(|row| Delivery { row, sees_secrets }).collect())
+    }
+}
+
+impl Notification {
+    fn details<'a>(&self, value: Option<&'a str>) -> Option<&'a str> {
+        match self.visibility {
+            Visibility::Full => value,
+            _ => None,
+        }
+    }
+}
+
+pub struct Delivery {
+    pub row: delivery::Model,
+    /// Webhook URLs are shown whole to administrators and MAINTAINER+ only.
+    pub sees_secrets: bool,
+}
+
+#[Object]
+impl Delivery {
+    async fn id(&self) -> ID {
+        to_id(self.row.id)
+    }
+
+    async fn channel(&self) -> Channel {
+        self.row.channel.parse().unwrap_or(Channel::Email)
+    }
+
+    /// The address, or the webhook URL (masked unless the caller may read it).
+    async fn target(&self) -> String {
+        match self.row.channel.parse::<Channel>() {
+            Ok(Channel::Email) => self.row.target.clone(),
+            _ if self.sees_secrets => self.row.target.clone(),
+            _ => WebhookUrl::parse("target", &self.row.target)
+                .map(|u| u.masked())
+                .unwrap_or_else(|_| "…".into()),
+        }
+    }
+
+    async fn status(&self) -> DeliveryStatus {
+        self.row.status.parse().unwrap_or(DeliveryStatus::Pending)
+    }
+
+    async fn attempts(&self) -> i32 {
+        self.row.attempts
+    }
+
+    async fn next_attempt_at(&self) -> Option<DateTime<Utc>> {
+        match self.row.status.parse() {
+            Ok(DeliveryStatus::Pending | DeliveryStatus::Retrying) => self.row.next_attempt_at,
+            _ => None,
+        }
+    }
+
+    async fn last_error(&self) -> Option<&str> {
+        self.row.last_error.as_deref()
+    }
+
+    async fn last_status_code(&self) -> Option<i32> {
+        self.row.last_status_code
+    }
+
+    /// Every attempt, oldest first.
+    async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<DeliveryAttempt>> {
+        let rows = notifications::attempts_of(&state(ctx).db, self.row.id).await?;
+        Ok(rows.into_iter().map(DeliveryAttempt).collect())
+    }
+}
+
+pub struct DeliveryAttempt(pub delivery_attempt::Model);
+
+#[Object]
+impl DeliveryAttempt {
+    async fn attempted_at(&self) -> DateTime<Utc> {
+        self.0.attempted_at
+    }
+
+    async fn duration_ms(&self) -> i64 {
+        self.0.duration_ms
+    }
+
+    /// SENT, RETRY or FAILED.
+    async fn outcome(&self) -> &str {
+        &self.0.outcome
+    }
+
+    /// The HTTP status, or the SMTP reply code.
+    async fn status_code(&self) -> Option<i32> {
+        self.0.status_code
+    }
+
+    async fn response(&self) -> Option<&str> {
+        self.0.response.as_deref()
+    }
+
+    async fn error(&self) -> Option<&str> {
+        self.0.error.as_deref()
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub end_cursor: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct NotificationEdge {
+    pub cursor: String,
+    pub node: Notification,
+}
+
+#[derive(SimpleObject)]
+pub struct NotificationConnection {
+    pub edges: Vec<NotificationEdge>,
+    pub page_info: PageInfo,
+    pub total_count: i64,
+}
+
+/// Cursors are opaque to clients: `n:<id>` in base64.
+pub fn encode_cursor(id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("n:{id}"))
+}
+
+pub fn decode_cursor(cursor: &str) -> Result<i64, AppError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|s| s.strip_prefix("n:").and_then(|id| id.parse().ok()))
+        .ok_or_else(|| AppError::invalid("after", "is not a cursor from this list"))
+}

@@ -1,0 +1,313 @@
+//! Reading, marking, deleting and redelivering notifications, with the
+//! visibility rules of `domain::notification`.
+
+use chrono::Utc;
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use crate::auth::Identity;
+use crate::domain::notification::{self, Visibility};
+use crate::domain::{Channel, DeliveryStatus, EmailAddress, NotificationType, Role, WebhookUrl};
+use crate::entity::{delivery, delivery_attempt, notification as entity, notification_view, product};
+use crate::error::{AppError, AppResult};
+use crate::service::access;
+use crate::state::AppState;
+
+/// The most ids one bulk mutation takes (as SecObserve).
+pub const MAX_BULK_IDS: usize = 250;
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub kind: Option<NotificationType>,
+    pub product_id: Option<i64>,
+    pub search: Option<String>,
+    pub unviewed_only: bool,
+}
+
+/// The notifications `who` may see: all for administrators; otherwise
+/// SECURITY_GATE and TASK ones of products they are a member of.
+pub fn visible_condition(who: &Identity) -> Condition {
+    if who.is_admin() {
+        return Condition::all();
+    }
+    let products = Query::select()
+        .column(product::Column::Id)
+        .from(product::Entity)
+        .cond_where(access::visible_products_condition(who))
+        .to_owned();
+    Condition::all()
+        .add(entity::Column::Kind.is_in([NotificationType::SecurityGate.as_str(), NotificationType::Task.as_str()]))
+        .add(entity::Column::ProductId.in_subquery(products))
+}
+
+fn viewed_by(user_id: i64) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(notification_view::Column::NotificationId)
+        .from(notification_view::Entity)
+        .and_where(Expr::col(notification_view::Column::UserId).eq(user_id))
+        .to_owned()
+}
+
+fn filter_condition(who: &Identity, filter: &Filter) -> Condition {
+    let mut cond = visible_condition(who);
+    if let Some(kind) = filter.kind {
+        cond = cond.add(entity::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(product_id) = filter.product_id {
+        cond = cond.add(entity::Column::ProductId.eq(product_id));
+    }
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let escaped = search
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        let like = |col: entity::Column| {
+            Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern.clone()).escape('\\'))
+        };
+        cond = cond.add(
+            Condition::any()
+                .add(like(entity::Column::Name))
+                .add(like(entity::Column::Message)),
+        );
+    }
+    if filter.unviewed_only {
+        cond = cond.add(entity::Column::Id.not_in_subquery(viewed_by(who.user_id())));
+    }
+    cond
+}
+
+/// One page, newest first, after the id `after`; with whether more follow
+/// and the total that match.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    filter: &Filter,
+    first: u64,
+    after: Option<i64>,
+) -> AppResult<(Vec<entity::Model>, bool, u64)> {
+    let cond = filter_condition(who, filter);
+    let mut query = entity::Entity::find().filter(cond.clone());
+    if let Some(after) = after {
+        query = query.filter(entity::Column::Id.lt(after));
+    }
+    let mut rows = query.order_by_desc(entity::Column::Id).limit(first + 1).all(db).await?;
+    let has_next = rows.len() as u64 > first;
+    rows.truncate(first as usize);
+    let total = entity::Entity::find().filter(cond).count(db).await?;
+    Ok((rows, has_next, total))
+}
+
+/// Which of `ids` `user_id` has viewed.
+pub async fn viewed_among(db: &impl ConnectionTrait, user_id: i64, ids: &[i64]) -> AppResult<Vec<i64>> {
+    Ok(notification_view::Entity::find()
+        .select_only()
+        .column(notification_view::Column::NotificationId)
+        .filter(notification_view::Column::UserId.eq(user_id))
+        .filter(notification_view::Column::NotificationId.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The caller's role on the notification's product, if any.
+pub async fn role_on(db: &impl ConnectionTrait, who: &Identity, n: &entity::Model) -> AppResult<Option<Role>> {
+    let Some(product_id) = n.product_id else {
+        return Ok(who.is_admin().then_some(Role::Owner));
+    };
+    match product::Entity::find_by_id(product_id).one(db).await? {
+        Some(p) => access::product_role(db, who, &p).await,
+        None => Ok(None),
+    }
+}
+
+/// A notification and how much of it the caller sees; `None` when hidden.
+pub async fn get(db: &impl ConnectionTrait, who: &Identity, id: i64) -> AppResult<Option<(entity::Model, Visibility)>> {
+    let Some(n) = entity::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let kind: NotificationType = n
+        .kind
+        .parse()
+        .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+    let role = role_on(db, who, &n).await?;
+    Ok(match notification::visibility(kind, who.is_admin(), role) {
+        Visibility::Hidden => None,
+        v => Some((n, v)),
+    })
+}
+
+pub async fn unviewed_count(db: &impl ConnectionTrait, who: &Identity) -> AppResult<u64> {
+    let filter = Filter {
+        unviewed_only: true,
+        ..Default::default()
+    };
+    Ok(entity::Entity::find()
+        .filter(filter_condition(who, &filter))
+        .count(db)
+        .await?)
+}
+
+fn check_bulk(ids: &[i64]) -> AppResult<()> {
+    if ids.len() > MAX_BULK_IDS {
+        return Err(AppError::invalid("ids", format!("at most {MAX_BULK_IDS} ids at once")));
+    }
+    Ok(())
+}
+
+/// Marks the given notifications viewed by the caller; ids the caller cannot
+/// see are skipped. Returns how many were newly marked.
+pub async fn mark_viewed(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u64> {
+    check_bulk(ids)?;
+    let txn = app.db.begin().await?;
+    let visible: Vec<i64> = entity::Entity::find()
+        .select_only()
+        .column(entity::Column::Id)
+        .filter(visible_condition(who))
+        .filter(entity::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let already = viewed_among(&txn, who.user_id(), &visible).await?;
+    let fresh: Vec<i64> = visible.into_iter().filter(|id| !already.contains(id)).collect();
+    if !fresh.is_empty() {
+        let now = Utc::now();
+        let rows = fresh.iter().map(|id| notification_view::ActiveModel {
+            notification_id: Set(*id),
+            user_id: Set(who.user_id()),
+            viewed_at: Set(now),
+        });
+        notification_view::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([
+                    notification_view::Column::NotificationId,
+                    notification_view::Column::UserId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(fresh.len() as u64)
+}
+
+/// Deletes notifications for everybody. Ids the caller cannot see are
+/// skipped; one the caller sees but may not delete refuses the whole call.
+pub async fn delete(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u64> {
+    check_bulk(ids)?;
+    let txn = app.db.begin().await?;
+    let rows = entity::Entity::find()
+        .filter(visible_condition(who))
+        .filter(entity::Column::Id.is_in(ids.iter().copied()))
+        .all(&txn)
+        .await?;
+    for n in &rows {
+        let role = role_on(&txn, who, n).await?;
+        if !notification::may_delete(who.is_admin(), role) {
+            return Err(AppError::Forbidden);
+        }
+    }
+    let deleted = entity::Entity::delete_many()
+        .filter(entity::Column::Id.is_in(rows.iter().map(|n| n.id)))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(deleted.rows_affected)
+}
+
+pub async fn deliveries_of(db: &impl ConnectionTrait, notification_id: i64) -> AppResult<Vec<delivery::Model>> {
+    Ok(delivery::Entity::find()
+        .filter(delivery::Column::NotificationId.eq(notification_id))
+        .order_by_asc(delivery::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn attempts_of(db: &impl ConnectionTrait, delivery_id: i64) -> AppResult<Vec<delivery_attempt::Model>> {
+    Ok(delivery_attempt::Entity::find()
+        .filter(delivery_attempt::Column::DeliveryId.eq(delivery_id))
+        .order_by_asc(delivery_attempt::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// A delivery the caller may manage: administrators, or MAINTAINER+ on the
+/// product of its notification.
+pub async fn managed_delivery(db: &impl ConnectionTrait, who: &Identity, id: i64) -> AppResult<delivery::Model> {
+    let row = delivery::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("delivery"))?;
+    if who.is_admin() {
+        return Ok(row);
+    }
+    let notification_id = row.notification_id.ok_or(AppError::NotFound("delivery"))?;
+    let (n, _) = get(db, who, notification_id)
+        .await?
+        .ok_or(AppError::NotFound("delivery"))?;
+    match role_on(db, who, &n).await? {
+        Some(role) if role >= Role::Maintainer => Ok(row),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// Sends a delivery again from the start of the retry schedule.
+pub async fn redeliver(app: &AppState, who: &Identity, id: i64) -> AppResult<delivery::Model> {
+    let txn = app.db.begin().await?;
+    let row = managed_delivery(&txn, who, id).await?;
+    let now = Utc::now();
+    let mut active = row.into_active_model();
+    active.status = Set(DeliveryStatus::Pending.as_str().to_owned());
+    active.attempts = Set(0);
+    active.next_attempt_at = Set(Some(now));
+    active.lease_until = Set(None);
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    txn.commit().await?;
+    app.outbox_changed();
+    Ok(updated)
+}
+
+/// Queues a test message to one target (administrators).
+pub async fn send_test(app: &AppState, who: &Identity, channel: Channel, target: &str) -> AppResult<delivery::Model> {
+    access::require_admin(who)?;
+    let target = match channel {
+        Channel::Email => {
+            let settings = crate::service::settings::load(&app.db).await?;
+            if !app.email_enabled(&settings) {
+                return Err(AppError::invalid(
+                    "channel",
+                    "email needs HERALD_SMTP_URL and emailFrom",
+                ));
+            }
+            EmailAddress::parse("target", target)?.as_str().to_owned()
+        }
+        Channel::MsTeams | Channel::Slack => WebhookUrl::parse("target", target)?.expose().to_owned(),
+    };
+    let now = Utc::now();
+    let row = delivery::ActiveModel {
+        id: NotSet,
+        notification_id: Set(None),
+        channel: Set(channel.as_str().to_owned()),
+        target: Set(target),
+        status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(Some(now)),
+        lease_until: Set(None),
+        last_error: Set(None),
+        last_status_code: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&app.db)
+    .await?;
+    app.outbox_changed();
+    Ok(row)
+}
