@@ -163,6 +163,11 @@ impl Config {
         config.fault_injection = parse_var("HERALD_FAULT_INJECTION")?.unwrap_or(false);
         if let Some(seconds) = parse_var::<u64>("HERALD_DELIVERY_LEASE_SECONDS")? {
             config.delivery_lease = Duration::from_secs(seconds.max(1));
+            if config.delivery_lease <= config.send_timeout {
+                // Still correct (a taken-over attempt is not recorded twice),
+                // but a slow receiver may get the message twice.
+                tracing::warn!("HERALD_DELIVERY_LEASE_SECONDS is not longer than the 10 s send timeout");
+            }
         }
         argon2::Params::new(
             config.password_hash_cost.memory_kib,

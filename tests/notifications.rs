@@ -587,7 +587,118 @@ async fn the_retention_job_removes_old_notifications(engine: Engine) {
     assert_eq!(nodes(&list)[0]["name"], "Security gate has changed to Passed");
 }
 
+async fn replicas_hitting_the_same_exception_at_once_send_it_once(engine: Engine) {
+    use herald::notify::failure::{Failure, report};
+    let app = TestApp::spawn(engine).await;
+    let state = app.server.state.clone();
+    let failure = Failure {
+        in_task: false,
+        class: "DbErr".into(),
+        message: "connection reset".into(),
+        trace: "trace".into(),
+        function: None,
+        arguments: None,
+        user_id: None,
+        product_id: None,
+    };
+    // Eight concurrent reporters on one database stand in for replicas.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (state, failure) = (state.clone(), failure.clone());
+        tasks.push(tokio::spawn(
+            async move { report(&state, failure).await.expect("report") },
+        ));
+    }
+    let mut sent = 0;
+    for t in tasks {
+        sent += usize::from(t.await.unwrap().is_some());
+    }
+    assert_eq!(sent, 1, "exactly one of the concurrent reports is sent");
+    let list = notifications(&app, &app.admin_token, json!({ "type": "EXCEPTION" })).await;
+    assert_eq!(list["totalCount"], 1);
+    // A different message is a different exception.
+    let other = Failure {
+        message: "disk full".into(),
+        ..failure
+    };
+    assert!(report(&state, other).await.unwrap().is_some());
+}
+
+async fn exceptions_and_tasks_reach_every_exception_channel(engine: Engine) {
+    let smtp = SmtpServer::start().await;
+    let hooks = WebhookServer::start().await;
+    let smtp_url = smtp.url();
+    let app = TestApp::spawn_with(engine, |c| c.smtp_url = Some(smtp_url)).await;
+    let admin = app.admin_token.clone();
+    configure(
+        &app,
+        json!({
+            "emailFrom": "herald@example.com",
+            "exceptionEmailTo": ["ops@example.com"],
+            "exceptionSlackWebhook": hooks.url("/slack"),
+            "exceptionMsTeamsWebhook": hooks.url("/teams"),
+        }),
+    )
+    .await;
+    app.gql(
+        Some(&admin),
+        "mutation { injectFault(kind: REQUEST, message: \"<b>broken</b> & \\\"quoted\\\"\") }",
+        json!({}),
+    )
+    .await;
+    let mail = &smtp.wait_for(1, WAIT).await[0];
+    assert_eq!(mail.subject(), "Exception \"InjectedFault\" has occurred");
+    assert!(mail.text_body().contains("Message: <b>broken</b> & \"quoted\""));
+    let html = mail.html_body().unwrap();
+    assert!(
+        html.contains("&lt;b&gt;broken&lt;/b&gt; &amp; &quot;quoted&quot;"),
+        "HTML is escaped: {html}"
+    );
+    assert!(html.contains("<pre>"), "the trace is in a preformatted block");
+    let requests = hooks.wait_for(2, WAIT).await;
+    let slack = requests.iter().find(|r| r.path == "/slack").unwrap();
+    assert_eq!(slack.body["text"], "Exception \"InjectedFault\" has occurred");
+    let fields = slack.body["blocks"][1]["fields"].to_string();
+    assert!(
+        fields.contains("&lt;b&gt;broken&lt;/b&gt; &amp;"),
+        "mrkdwn is escaped: {fields}"
+    );
+    let teams = requests.iter().find(|r| r.path == "/teams").unwrap();
+    let card = &teams.body["attachments"][0]["content"];
+    assert_eq!(card["body"][0]["text"], "Exception \"InjectedFault\" has occurred");
+    let facts = card["body"][1]["facts"].as_array().unwrap();
+    assert!(
+        facts
+            .iter()
+            .any(|f| f["title"] == "Message" && f["value"] == "<b>broken</b> & \"quoted\"")
+    );
+
+    app.ok(
+        &admin,
+        "mutation { injectFault(kind: TASK, message: \"nightly\") }",
+        json!({}),
+    )
+    .await;
+    let mails = smtp.wait_for(2, WAIT).await;
+    assert_eq!(
+        mails[1].subject(),
+        "Exception \"InjectedFault\" has occurred in background task"
+    );
+    assert!(mails[1].text_body().contains("Function: inject_fault"));
+    assert!(mails[1].text_body().contains("Arguments: \"nightly\""));
+    assert!(mails[1].text_body().contains("User: admin"));
+    let requests = hooks.wait_for(4, WAIT).await;
+    let slack_task = requests.iter().filter(|r| r.path == "/slack").nth(1).unwrap();
+    assert_eq!(
+        slack_task.body["text"],
+        "Exception \"InjectedFault\" has occurred in background task"
+    );
+    assert!(slack_task.raw_body.contains("inject_fault"));
+}
+
 on_both_engines!(
+    replicas_hitting_the_same_exception_at_once_send_it_once,
+    exceptions_and_tasks_reach_every_exception_channel,
     gate_change_reaches_every_channel_falling_back_to_the_group,
     a_notification_is_stored_without_any_channel,
     exceptions_are_reported_generically_and_rate_limited,

@@ -175,6 +175,21 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
+        // How many notifications each (product, type) has, kept with every
+        // insert and delete, so that the list's totalCount does not count a
+        // million rows. Product 0 stands for "no product".
+        manager
+            .create_table(
+                Table::create()
+                    .table("notification_counters")
+                    .col(big_integer("product_key"))
+                    .col(string_len("type", 32))
+                    .col(big_integer("count").default(0))
+                    .primary_key(Index::create().col("product_key").col("type"))
+                    .to_owned(),
+            )
+            .await?;
+
         manager
             .create_table(
                 Table::create()
@@ -203,6 +218,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
             "exception_rate_limits",
+            "notification_counters",
             "delivery_attempts",
             "deliveries",
             "notification_views",

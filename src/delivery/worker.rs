@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement, TransactionTrait,
+    Statement,
 };
 use tokio::task::JoinSet;
 
@@ -61,18 +62,39 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// How long until the next row falls due (at most the idle poll).
+/// How long until the next row falls due (at most the idle poll). A row
+/// leased by another worker falls due when its lease ends, not before:
+/// otherwise a replica would spin while another one sends.
 async fn next_wait(db: &DatabaseConnection) -> anyhow::Result<Duration> {
-    let next: Option<Option<DateTime<Utc>>> = delivery::Entity::find()
+    let now = Utc::now();
+    let waiting = || {
+        delivery::Entity::find().filter(
+            delivery::Column::Status.is_in([DeliveryStatus::Pending.as_str(), DeliveryStatus::Retrying.as_str()]),
+        )
+    };
+    let free: Option<Option<DateTime<Utc>>> = waiting()
         .select_only()
         .column(delivery::Column::NextAttemptAt)
-        .filter(delivery::Column::Status.is_in([DeliveryStatus::Pending.as_str(), DeliveryStatus::Retrying.as_str()]))
+        .filter(
+            sea_orm::Condition::any()
+                .add(delivery::Column::LeaseUntil.is_null())
+                .add(delivery::Column::LeaseUntil.lt(now)),
+        )
         .order_by_asc(delivery::Column::NextAttemptAt)
         .into_tuple()
         .one(db)
         .await?;
-    Ok(match next.flatten() {
-        Some(at) => (at - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_POLL),
+    let leased: Option<Option<DateTime<Utc>>> = waiting()
+        .select_only()
+        .column(delivery::Column::LeaseUntil)
+        .filter(delivery::Column::LeaseUntil.gte(now))
+        .order_by_asc(delivery::Column::LeaseUntil)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let soonest = [free.flatten(), leased.flatten()].into_iter().flatten().min();
+    Ok(match soonest {
+        Some(at) => (at - now).to_std().unwrap_or(Duration::ZERO).min(IDLE_POLL),
         None => IDLE_POLL,
     })
 }
@@ -317,7 +339,25 @@ async fn record(state: &AppState, row: &delivery::Model, attempt: Attempt) -> an
         duration_ms = attempt.duration.as_millis() as u64,
         "delivery attempt"
     );
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
+    let updated = delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(status.as_str()))
+        .col_expr(delivery::Column::Attempts, Expr::value(attempts))
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(next_attempt_at))
+        .col_expr(delivery::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(delivery::Column::LastError, Expr::value(attempt.error.clone()))
+        .col_expr(delivery::Column::LastStatusCode, Expr::value(attempt.status_code))
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.eq(row.id))
+        // Only while the lease is still ours: a send that outlived its lease
+        // was taken over, and the other worker records its own attempt.
+        .filter(delivery::Column::LeaseUntil.eq(row.lease_until))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        // Deleted with its notification meanwhile, or taken over.
+        return Ok(());
+    }
     delivery_attempt::ActiveModel {
         id: NotSet,
         delivery_id: Set(row.id),
@@ -326,22 +366,9 @@ async fn record(state: &AppState, row: &delivery::Model, attempt: Attempt) -> an
         outcome: Set(outcome.to_owned()),
         status_code: Set(attempt.status_code),
         response: Set(attempt.response),
-        error: Set(attempt.error.clone()),
+        error: Set(attempt.error),
     }
     .insert(&txn)
-    .await?;
-    delivery::ActiveModel {
-        id: Set(row.id),
-        status: Set(status.as_str().to_owned()),
-        attempts: Set(attempts),
-        next_attempt_at: Set(next_attempt_at),
-        lease_until: Set(None),
-        last_error: Set(attempt.error),
-        last_status_code: Set(attempt.status_code),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .update(&txn)
     .await?;
     txn.commit().await?;
     Ok(())

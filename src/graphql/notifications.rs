@@ -3,21 +3,71 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::domain::notification::Visibility;
+use crate::domain::notification::{Visibility, visibility as domain_visibility};
 use crate::domain::{Channel, DeliveryStatus, NotificationType, Role, WebhookUrl};
 use crate::entity::{delivery, delivery_attempt, notification, product, user};
 use crate::error::AppError;
 use crate::graphql::context::{identity, state, to_id};
 use crate::graphql::error::ApiResult;
 use crate::graphql::types::{Product, User};
-use crate::service::notifications;
+use crate::service::{access, notifications};
 
 pub struct Notification {
     pub row: notification::Model,
     pub visibility: Visibility,
     pub viewed: bool,
+    /// Loaded with the whole page (see [`load_nodes`]).
+    pub product: Option<Product>,
+    pub user: Option<user::Model>,
+}
+
+/// Builds the nodes of a page with a fixed number of queries, whatever its
+/// size: products, roles, users and viewed marks are each loaded once.
+pub async fn load_nodes(ctx: &Context<'_>, rows: Vec<notification::Model>) -> ApiResult<Vec<Notification>> {
+    let who = identity(ctx)?;
+    let db = &state(ctx).db;
+    let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
+    let viewed = notifications::viewed_among(db, who.user_id(), &ids).await?;
+    let product_ids: Vec<i64> = rows.iter().filter_map(|n| n.product_id).collect();
+    let products = product::Entity::find()
+        .filter(product::Column::Id.is_in(product_ids))
+        .all(db)
+        .await?;
+    let roles = access::roles_on(db, who, &products).await?;
+    let user_ids: Vec<i64> = rows.iter().filter_map(|n| n.user_id).collect();
+    let users = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids))
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let kind: NotificationType = row.kind.parse().unwrap_or(NotificationType::Exception);
+        let role = match row.product_id {
+            Some(id) => roles.get(&id).copied(),
+            None => who.is_admin().then_some(Role::Owner),
+        };
+        let visibility = domain_visibility(kind, who.is_admin(), role);
+        if visibility == Visibility::Hidden {
+            continue;
+        }
+        let product = row
+            .product_id
+            .and_then(|id| products.iter().find(|p| p.id == id))
+            .map(|p| Product {
+                row: p.clone(),
+                role: roles.get(&p.id).copied(),
+            });
+        out.push(Notification {
+            viewed: viewed.contains(&row.id),
+            user: row.user_id.and_then(|id| users.iter().find(|u| u.id == id).cloned()),
+            product,
+            visibility,
+            row,
+        });
+    }
+    Ok(out)
 }
 
 #[Object]
@@ -44,21 +94,13 @@ impl Notification {
         self.row.created_at
     }
 
-    async fn product(&self, ctx: &Context<'_>) -> ApiResult<Option<Product>> {
-        let Some(id) = self.row.product_id else {
-            return Ok(None);
-        };
-        match product::Entity::find_by_id(id).one(&state(ctx).db).await? {
-            Some(row) => Ok(Some(Product::load(ctx, row).await?)),
-            None => Ok(None),
-        }
+    async fn product(&self) -> Option<&Product> {
+        self.product.as_ref()
     }
 
-    async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-        let Some(id) = self.row.user_id else {
-            return Ok(None);
-        };
-        Ok(user::Entity::find_by_id(id).one(&state(ctx).db).await?.map(User))
+    /// The user whose action caused it.
+    async fn user(&self) -> Option<User> {
+        self.user.clone().map(User)
     }
 
     async fn function(&self) -> Option<&str> {

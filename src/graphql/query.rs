@@ -1,8 +1,6 @@
 use async_graphql::{Context, ID, Object};
 use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
 
-use crate::domain::NotificationType;
-use crate::domain::notification::Visibility;
 use crate::entity::product_group;
 use crate::error::AppError;
 use crate::graphql::context::{identity, parse_id, state};
@@ -10,6 +8,7 @@ use crate::graphql::error::ApiResult;
 use crate::graphql::inputs::NotificationFilter;
 use crate::graphql::notifications::{
     Delivery, Notification, NotificationConnection, NotificationEdge, PageInfo, decode_cursor, encode_cursor,
+    load_nodes,
 };
 use crate::graphql::types::{ApiToken, Product, ProductGroup, Settings, User};
 use crate::service::{access, notifications, settings, tokens, users};
@@ -96,26 +95,14 @@ impl QueryRoot {
         let filter = filter.unwrap_or_default().into_filter()?;
         let db = &state(ctx).db;
         let (rows, has_next_page, total) = notifications::page(db, who, &filter, first as u64, after).await?;
-        let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
-        let viewed = notifications::viewed_among(db, who.user_id(), &ids).await?;
-        let mut edges = Vec::with_capacity(rows.len());
-        for row in rows {
-            // The page holds only visible rows; TASK ones lose their details
-            // for non-administrators.
-            let visibility = if who.is_admin() || row.kind != NotificationType::Task.as_str() {
-                Visibility::Full
-            } else {
-                Visibility::WithoutDetails
-            };
-            edges.push(NotificationEdge {
-                cursor: encode_cursor(row.id),
-                node: Notification {
-                    viewed: viewed.contains(&row.id),
-                    row,
-                    visibility,
-                },
-            });
-        }
+        let edges: Vec<NotificationEdge> = load_nodes(ctx, rows)
+            .await?
+            .into_iter()
+            .map(|node| NotificationEdge {
+                cursor: encode_cursor(node.row.id),
+                node,
+            })
+            .collect();
         Ok(NotificationConnection {
             page_info: PageInfo {
                 has_next_page,
@@ -130,15 +117,10 @@ impl QueryRoot {
         let who = identity(ctx)?;
         let id = parse_id("id", &id)?;
         let db = &state(ctx).db;
-        let Some((row, visibility)) = notifications::get(db, who, id).await? else {
+        let Some((row, _)) = notifications::get(db, who, id).await? else {
             return Ok(None);
         };
-        let viewed = !notifications::viewed_among(db, who.user_id(), &[id]).await?.is_empty();
-        Ok(Some(Notification {
-            row,
-            visibility,
-            viewed,
-        }))
+        Ok(load_nodes(ctx, vec![row]).await?.pop())
     }
 
     /// How many notifications the caller may see and has not viewed.

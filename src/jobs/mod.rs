@@ -5,9 +5,10 @@ use std::future::Future;
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::entity::{notification, product};
+use crate::notify::counters;
 use crate::notify::failure::{InjectedFault, report_task};
 use crate::service::gate;
 use crate::state::AppState;
@@ -64,7 +65,7 @@ pub async fn reevaluate_all_gates(state: &AppState, actor: Option<i64>) -> anyho
         .await?;
     let mut changed = 0;
     for id in ids {
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin(&state.db).await?;
         match gate::reevaluate(&txn, state, id, actor).await {
             Ok(change) => {
                 txn.commit().await?;
@@ -114,10 +115,28 @@ pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let cutoff = Utc::now() - chrono::Duration::days(i64::from(settings.notification_retention_days.max(1)));
+    let txn = crate::db::begin(&state.db).await?;
+    let groups: Vec<(Option<i64>, String, i64)> = notification::Entity::find()
+        .select_only()
+        .column(notification::Column::ProductId)
+        .column(notification::Column::Kind)
+        .column_as(notification::Column::Id.count(), "n")
+        .filter(notification::Column::CreatedAt.lt(cutoff))
+        .group_by(notification::Column::ProductId)
+        .group_by(notification::Column::Kind)
+        .into_tuple()
+        .all(&txn)
+        .await?;
     // Deliveries and views go with them (ON DELETE CASCADE).
     let deleted = notification::Entity::delete_many()
         .filter(notification::Column::CreatedAt.lt(cutoff))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    for (product_id, kind, n) in groups {
+        counters::add(&txn, product_id, &kind, -n)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
+    txn.commit().await?;
     Ok(deleted.rows_affected)
 }

@@ -2,6 +2,7 @@
 //! inside the transaction that made them, failures (rate limited) in a
 //! transaction of their own.
 
+pub mod counters;
 pub mod failure;
 pub mod rate_limit;
 
@@ -56,6 +57,7 @@ pub async fn store(
     }
     .insert(db)
     .await?;
+    counters::add(db, stored.product_id, &stored.kind, 1).await?;
     if !recipients.is_empty() {
         let rows = recipients.iter().map(|r| delivery::ActiveModel {
             id: NotSet,

@@ -1,5 +1,7 @@
 //! The caller's role on products and groups, and which products they see.
 
+use std::collections::HashMap;
+
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -43,6 +45,41 @@ pub async fn product_role(
         None => None,
     };
     Ok(Role::effective(false, direct, via_group))
+}
+
+/// The caller's effective role on each of `products`, in two queries (for
+/// lists, where one lookup per product would be an N+1).
+pub async fn roles_on(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    products: &[product::Model],
+) -> AppResult<HashMap<i64, Role>> {
+    if who.is_admin() {
+        return Ok(products.iter().map(|p| (p.id, Role::Owner)).collect());
+    }
+    let direct: HashMap<i64, Role> = product_member::Entity::find()
+        .filter(product_member::Column::UserId.eq(who.user_id()))
+        .filter(product_member::Column::ProductId.is_in(products.iter().map(|p| p.id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|m| Some((m.product_id, m.role.parse().ok()?)))
+        .collect();
+    let groups: HashMap<i64, Role> = product_group_member::Entity::find()
+        .filter(product_group_member::Column::UserId.eq(who.user_id()))
+        .filter(product_group_member::Column::ProductGroupId.is_in(products.iter().filter_map(|p| p.product_group_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|m| Some((m.product_group_id, m.role.parse().ok()?)))
+        .collect();
+    Ok(products
+        .iter()
+        .filter_map(|p| {
+            let via_group = p.product_group_id.and_then(|g| groups.get(&g).copied());
+            Some((p.id, Role::effective(false, direct.get(&p.id).copied(), via_group)?))
+        })
+        .collect())
 }
 
 /// Loads a product the caller may see. A product they are not a member of

@@ -3,7 +3,7 @@
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ModelTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 
 use crate::auth::Identity;
@@ -66,7 +66,7 @@ pub async fn set(
     user_id: i64,
     role: Role,
 ) -> AppResult<(user::Model, Role)> {
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let mine = manager_role(&txn, who, scope).await?;
     let member = user::Entity::find_by_id(user_id)
         .one(&txn)
@@ -104,7 +104,7 @@ pub async fn set(
 
 /// Removes a member (MAINTAINER+; removing an OWNER takes an OWNER).
 pub async fn remove(app: &AppState, who: &Identity, scope: Scope, user_id: i64) -> AppResult<bool> {
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let mine = manager_role(&txn, who, scope).await?;
     let Some(before) = current_role(&txn, scope, user_id).await? else {
         return Ok(false);

@@ -6,14 +6,17 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::auth::Identity;
 use crate::domain::notification::{self, Visibility};
 use crate::domain::{Channel, DeliveryStatus, EmailAddress, NotificationType, Role, WebhookUrl};
-use crate::entity::{delivery, delivery_attempt, notification as entity, notification_view, product};
+use crate::entity::{
+    delivery, delivery_attempt, notification as entity, notification_counter as counter, notification_view, product,
+};
 use crate::error::{AppError, AppResult};
+use crate::notify::counters;
 use crate::service::access;
 use crate::state::AppState;
 
@@ -99,8 +102,43 @@ pub async fn page(
     let mut rows = query.order_by_desc(entity::Column::Id).limit(first + 1).all(db).await?;
     let has_next = rows.len() as u64 > first;
     rows.truncate(first as usize);
-    let total = entity::Entity::find().filter(cond).count(db).await?;
+    let total = match counted_total(db, who, filter).await? {
+        Some(total) => total,
+        None => entity::Entity::find().filter(cond).count(db).await?,
+    };
     Ok((rows, has_next, total))
+}
+
+/// The total from the per (product, type) counters, when the filter is one
+/// they can answer (no text search, no unviewed-only).
+async fn counted_total(db: &impl ConnectionTrait, who: &Identity, filter: &Filter) -> AppResult<Option<u64>> {
+    if filter.unviewed_only || filter.search.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+        return Ok(None);
+    }
+    let mut query = counter::Entity::find()
+        .select_only()
+        .column_as(Expr::col(counter::Column::Count).sum().cast_as("BIGINT"), "total");
+    if let Some(kind) = filter.kind {
+        query = query.filter(counter::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(product_id) = filter.product_id {
+        query = query.filter(counter::Column::ProductKey.eq(counters::product_key(Some(product_id))));
+    }
+    if !who.is_admin() {
+        let products = Query::select()
+            .column(product::Column::Id)
+            .from(product::Entity)
+            .cond_where(access::visible_products_condition(who))
+            .to_owned();
+        query = query
+            .filter(
+                counter::Column::Kind.is_in([NotificationType::SecurityGate.as_str(), NotificationType::Task.as_str()]),
+            )
+            .filter(counter::Column::ProductKey.in_subquery(products));
+    }
+    // SUM is NULL over no rows (and NUMERIC on PostgreSQL without the cast).
+    let total: Option<Option<i64>> = query.into_tuple().one(db).await?;
+    Ok(Some(u64::try_from(total.flatten().unwrap_or(0)).unwrap_or(0)))
 }
 
 /// Which of `ids` `user_id` has viewed.
@@ -164,7 +202,7 @@ fn check_bulk(ids: &[i64]) -> AppResult<()> {
 /// see are skipped. Returns how many were newly marked.
 pub async fn mark_viewed(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u64> {
     check_bulk(ids)?;
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let visible: Vec<i64> = entity::Entity::find()
         .select_only()
         .column(entity::Column::Id)
@@ -202,7 +240,7 @@ pub async fn mark_viewed(app: &AppState, who: &Identity, ids: &[i64]) -> AppResu
 /// skipped; one the caller sees but may not delete refuses the whole call.
 pub async fn delete(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u64> {
     check_bulk(ids)?;
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let rows = entity::Entity::find()
         .filter(visible_condition(who))
         .filter(entity::Column::Id.is_in(ids.iter().copied()))
@@ -218,6 +256,9 @@ pub async fn delete(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u6
         .filter(entity::Column::Id.is_in(rows.iter().map(|n| n.id)))
         .exec(&txn)
         .await?;
+    for n in &rows {
+        counters::add(&txn, n.product_id, &n.kind, -1).await?;
+    }
     txn.commit().await?;
     Ok(deleted.rows_affected)
 }
@@ -260,7 +301,7 @@ pub async fn managed_delivery(db: &impl ConnectionTrait, who: &Identity, id: i64
 
 /// Sends a delivery again from the start of the retry schedule.
 pub async fn redeliver(app: &AppState, who: &Identity, id: i64) -> AppResult<delivery::Model> {
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let row = managed_delivery(&txn, who, id).await?;
     let now = Utc::now();
     let mut active = row.into_active_model();

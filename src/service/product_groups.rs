@@ -1,5 +1,5 @@
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
 
 use crate::auth::Identity;
 use crate::domain::{ProductChanges, ProductSpec, Role};
@@ -13,7 +13,7 @@ const DUPLICATE_NAME: &str = "a product group with this name already exists";
 
 /// Creates a product group; the creator becomes its OWNER.
 pub async fn create(app: &AppState, who: &Identity, spec: ProductSpec) -> AppResult<product_group::Model> {
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let mut row = product_group::ActiveModel {
         id: NotSet,
         created_at: Set(chrono::Utc::now()),
@@ -44,7 +44,7 @@ pub async fn update(
     id: i64,
     changes: ProductChanges,
 ) -> AppResult<product_group::Model> {
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let (current, _) = access::group_with_role(&txn, who, id, Role::Maintainer).await?;
     let mut row = current.clone().into_active_model();
     row.apply_changes(&current, changes);

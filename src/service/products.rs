@@ -1,5 +1,5 @@
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, ModelTrait, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, ModelTrait};
 
 use crate::auth::Identity;
 use crate::domain::{Patch, ProductChanges, ProductSpec, Role};
@@ -20,7 +20,7 @@ pub async fn create(
     group_id: Option<i64>,
     spec: ProductSpec,
 ) -> AppResult<product::Model> {
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     if let Some(group_id) = group_id {
         access::group_with_role(&txn, who, group_id, Role::Maintainer).await?;
     }
@@ -61,7 +61,7 @@ pub async fn update(
     group: Patch<i64>,
     changes: ProductChanges,
 ) -> AppResult<product::Model> {
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let (current, _) = access::product_with_role(&txn, who, id, Role::Maintainer).await?;
     if let Patch::Set(group_id) = group {
         access::group_with_role(&txn, who, group_id, Role::Maintainer).await?;
@@ -84,9 +84,10 @@ pub async fn update(
 
 /// Deletes a product with its observations and memberships (OWNER).
 pub async fn delete(app: &AppState, who: &Identity, id: i64) -> AppResult<()> {
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let (product, _) = access::product_with_role(&txn, who, id, Role::Owner).await?;
     product.delete(&txn).await?;
+    crate::notify::counters::drop_product(&txn, id).await?;
     txn.commit().await?;
     app.outbox_changed();
     Ok(())

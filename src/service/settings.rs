@@ -1,5 +1,5 @@
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
 
 use crate::auth::Identity;
 use crate::domain::{GlobalGate, SettingsChanges, Threshold};
@@ -34,7 +34,7 @@ pub fn global_gate(s: &settings::Model) -> GlobalGate {
 /// the gates of all products must be evaluated again.
 pub async fn update(app: &AppState, who: &Identity, changes: SettingsChanges) -> AppResult<(settings::Model, bool)> {
     require_admin(who)?;
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let current = load(&txn).await?;
     let touches_gate = changes.touches_gate();
     let mut row = current.clone().into_active_model();

@@ -1,5 +1,5 @@
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::auth::{Identity, JwtKeys, PasswordHasher};
 use crate::domain::{EmailAddress, ValidationError};
@@ -64,7 +64,7 @@ pub async fn insert(db: &impl ConnectionTrait, hasher: &PasswordHasher, new: New
 /// Creates a user (administrators only).
 pub async fn create(app: &AppState, hasher: &PasswordHasher, who: &Identity, new: NewUser) -> AppResult<user::Model> {
     require_admin(who)?;
-    let txn = app.db.begin().await?;
+    let txn = crate::db::begin(&app.db).await?;
     let created = insert(&txn, hasher, new).await?;
     txn.commit().await?;
     Ok(created)

@@ -256,7 +256,14 @@ pub fn error_code(body: &Value) -> &str {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
-        match &self.storage {
+        self.storage.remove();
+    }
+}
+
+impl Storage {
+    /// Deletes the SQLite file, or drops the PostgreSQL database.
+    fn remove(&self) {
+        match self {
             Storage::Sqlite(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -281,5 +288,25 @@ impl Drop for TestApp {
                 .join();
             }
         }
+    }
+}
+
+/// A fresh empty database for a server run outside the test (e.g. the real
+/// binary as a child process); removed when dropped, like `TestApp`'s.
+pub struct TestDatabase {
+    pub url: String,
+    storage: Storage,
+}
+
+impl TestDatabase {
+    pub async fn create(engine: Engine) -> TestDatabase {
+        let (storage, url) = TestApp::fresh_database(engine).await;
+        TestDatabase { url, storage }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        self.storage.remove();
     }
 }
