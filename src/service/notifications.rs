@@ -180,15 +180,16 @@ pub async fn get(db: &impl ConnectionTrait, who: &Identity, id: i64) -> AppResul
     })
 }
 
+/// Visible minus viewed: the visible total comes from the counters, and a
+/// user's views are few next to all notifications.
 pub async fn unviewed_count(db: &impl ConnectionTrait, who: &Identity) -> AppResult<u64> {
-    let filter = Filter {
-        unviewed_only: true,
-        ..Default::default()
-    };
-    Ok(entity::Entity::find()
-        .filter(filter_condition(who, &filter))
+    let visible = counted_total(db, who, &Filter::default()).await?.unwrap_or(0);
+    let viewed = entity::Entity::find()
+        .filter(visible_condition(who))
+        .filter(entity::Column::Id.in_subquery(viewed_by(who.user_id())))
         .count(db)
-        .await?)
+        .await?;
+    Ok(visible.saturating_sub(viewed))
 }
 
 fn check_bulk(ids: &[i64]) -> AppResult<()> {
