@@ -127,15 +127,7 @@ impl Herald {
     }
 
     async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self
-            .http
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("GraphQL request sent");
-        response.json().await.expect("GraphQL answers JSON")
+        common::graphql(&self.http, &self.base, token, query, variables).await
     }
 
     async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {

@@ -59,23 +59,32 @@ pub async fn store(
     .await?;
     counters::add(db, stored.product_id, &stored.kind, 1).await?;
     if !recipients.is_empty() {
-        let rows = recipients.iter().map(|r| delivery::ActiveModel {
-            id: NotSet,
-            notification_id: Set(Some(stored.id)),
-            channel: Set(r.channel.as_str().to_owned()),
-            target: Set(r.target.clone()),
-            status: Set(DeliveryStatus::Pending.as_str().to_owned()),
-            attempts: Set(0),
-            next_attempt_at: Set(Some(now)),
-            lease_until: Set(None),
-            last_error: Set(None),
-            last_status_code: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        });
+        let rows = recipients.iter().map(|r| pending_delivery(Some(stored.id), r, now));
         delivery::Entity::insert_many(rows).exec(db).await?;
     }
     Ok(stored)
+}
+
+/// A new outbox row for one recipient, due now.
+pub fn pending_delivery(
+    notification_id: Option<i64>,
+    recipient: &Recipient,
+    now: chrono::DateTime<chrono::Utc>,
+) -> delivery::ActiveModel {
+    delivery::ActiveModel {
+        id: NotSet,
+        notification_id: Set(notification_id),
+        channel: Set(recipient.channel.as_str().to_owned()),
+        target: Set(recipient.target.clone()),
+        status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(Some(now)),
+        lease_until: Set(None),
+        last_error: Set(None),
+        last_status_code: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
 }
 
 /// Called inside the transaction that changed a product's gate, so the

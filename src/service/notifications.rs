@@ -2,7 +2,7 @@
 //! visibility rules of `domain::notification`.
 
 use chrono::Utc;
-use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
@@ -333,23 +333,10 @@ pub async fn send_test(app: &AppState, who: &Identity, channel: Channel, target:
         }
         Channel::MsTeams | Channel::Slack => WebhookUrl::parse("target", target)?.expose().to_owned(),
     };
-    let now = Utc::now();
-    let row = delivery::ActiveModel {
-        id: NotSet,
-        notification_id: Set(None),
-        channel: Set(channel.as_str().to_owned()),
-        target: Set(target),
-        status: Set(DeliveryStatus::Pending.as_str().to_owned()),
-        attempts: Set(0),
-        next_attempt_at: Set(Some(now)),
-        lease_until: Set(None),
-        last_error: Set(None),
-        last_status_code: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&app.db)
-    .await?;
+    let recipient = notification::Recipient { channel, target };
+    let row = crate::notify::pending_delivery(None, &recipient, Utc::now())
+        .insert(&app.db)
+        .await?;
     app.outbox_changed();
     Ok(row)
 }

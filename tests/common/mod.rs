@@ -139,15 +139,7 @@ impl TestApp {
 
     /// Sends a GraphQL request and returns the whole response body.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self
-            .http
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("request sent");
-        response.json().await.expect("JSON response")
+        graphql(&self.http, &self.base, token, query, variables).await
     }
 
     /// Sends a request that must succeed and returns its `data`.
@@ -244,6 +236,18 @@ impl TestApp {
         }
         panic!("timed out waiting for: {what}");
     }
+}
+
+/// POSTs a GraphQL request to the server at `base` and returns the body.
+pub async fn graphql(http: &reqwest::Client, base: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
+    let mut request = http
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("GraphQL request sent");
+    response.json().await.expect("GraphQL answers JSON")
 }
 
 /// The `extensions.code` of the first error.
