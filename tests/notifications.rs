@@ -250,6 +250,26 @@ async fn exceptions_are_reported_generically_and_rate_limited(engine: Engine) {
     assert_eq!(newest["user"]["username"], "admin");
     assert!(newest["trace"].as_str().unwrap().contains("disk on fire"));
 
+    // A panic is caught, answered generically and reported too.
+    let response = app
+        .http
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(&admin)
+        .json(&json!({ "query": "mutation { injectFault(kind: PANIC, message: \"index out of bounds\") }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "INTERNAL_SERVER_ERROR");
+    assert!(!body.to_string().contains("index out of bounds"));
+    app.eventually("the panic is reported", || async {
+        nodes(&notifications(&app, &admin, json!({ "type": "EXCEPTION" })).await)
+            .iter()
+            .any(|n| n["name"] == "Exception \"Panic\" has occurred" && n["message"] == "index out of bounds")
+    })
+    .await;
+
     // Only administrators see exceptions.
     let (_, alice) = app.user("alice").await;
     assert_eq!(notifications(&app, &alice, json!({})).await["totalCount"], 0);

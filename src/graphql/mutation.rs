@@ -260,6 +260,7 @@ impl MutationRoot {
         }
         match kind {
             FaultKind::Request => Err(AppError::Internal(InjectedFault(message).into()).into()),
+            FaultKind::Panic => panic!("{message}"),
             FaultKind::Task => {
                 jobs::spawn_injected_fault(s, message, Some(who.user_id()), product_id);
                 Ok(true)
@@ -271,7 +272,11 @@ impl MutationRoot {
 #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(visible = "fault_injection_enabled")]
 pub enum FaultKind {
+    /// An unexpected error in a resolver.
     Request,
+    /// A panic while serving a request.
+    Panic,
+    /// A failing background job.
     Task,
 }
 
