@@ -54,6 +54,12 @@ pub struct Config {
     pub send_timeout: Duration,
     /// Whether this process runs the delivery worker.
     pub run_worker: bool,
+    /// How long a graceful shutdown may take.
+    pub shutdown_timeout: Duration,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+    /// Origins allowed to call the API from a browser (none: same origin only).
+    pub cors_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -75,6 +81,9 @@ impl std::fmt::Debug for Config {
             .field("delivery_lease", &self.delivery_lease)
             .field("send_timeout", &self.send_timeout)
             .field("run_worker", &self.run_worker)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
+            .field("cors_origins", &self.cors_origins)
             .finish()
     }
 }
@@ -108,6 +117,9 @@ impl Default for Config {
             delivery_lease: Duration::from_secs(60),
             send_timeout: Duration::from_secs(10),
             run_worker: true,
+            shutdown_timeout: Duration::from_secs(20),
+            metrics_token: None,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -168,6 +180,17 @@ impl Config {
                 // but a slow receiver may get the message twice.
                 tracing::warn!("HERALD_DELIVERY_LEASE_SECONDS is not longer than the 10 s send timeout");
             }
+        }
+        if let Some(seconds) = parse_var::<u64>("HERALD_SHUTDOWN_TIMEOUT")? {
+            config.shutdown_timeout = Duration::from_secs(seconds);
+        }
+        config.metrics_token = var("HERALD_METRICS_TOKEN");
+        if let Some(origins) = var("HERALD_CORS_ORIGINS") {
+            config.cors_origins = origins
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect();
         }
         argon2::Params::new(
             config.password_hash_cost.memory_kib,

@@ -13,6 +13,8 @@ pub enum AppError {
     NotFound(&'static str),
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    #[error("too many failed attempts; try again in {} s", .0.as_secs().max(1))]
+    TooManyRequests(std::time::Duration),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
+pub mod metrics;
 pub mod notify;
 pub mod service;
 pub mod state;
@@ -31,18 +32,46 @@ pub struct Server {
     /// Set when this start created the first administrator with a generated
     /// password; printed once by `main`.
     pub generated_admin_password: Option<String>,
-    handle: tokio::task::JoinHandle<std::io::Result<()>>,
+    http: tokio::task::JoinHandle<std::io::Result<()>>,
+    worker: Option<tokio::task::JoinHandle<()>>,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
-    /// Runs until the server stops.
-    pub async fn wait(self) -> anyhow::Result<()> {
-        self.handle.await??;
+    /// Runs until the HTTP server stops.
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
+        (&mut self.http).await??;
         Ok(())
     }
 
+    /// Stops at once, without waiting for anything (tests).
     pub fn abort(&self) {
-        self.handle.abort();
+        self.http.abort();
+        self.worker.iter().for_each(|w| w.abort());
+        self.background.iter().for_each(|b| b.abort());
+    }
+
+    /// Graceful shutdown: stop accepting connections, let requests in flight
+    /// finish and the delivery worker finish its batch, all within `deadline`;
+    /// deliveries still unfinished then are released so another replica (or
+    /// the next start) takes them at once instead of after their lease.
+    pub async fn shutdown(mut self, deadline: std::time::Duration) -> anyhow::Result<()> {
+        let until = tokio::time::Instant::now() + deadline;
+        self.state.begin_shutdown();
+        if tokio::time::timeout_at(until, &mut self.http).await.is_err() {
+            tracing::warn!("requests still running at the shutdown deadline");
+            self.http.abort();
+        }
+        if let Some(mut worker) = self.worker.take()
+            && tokio::time::timeout_at(until, &mut worker).await.is_err()
+        {
+            tracing::warn!("deliveries still running at the shutdown deadline; releasing them");
+            worker.abort();
+            let _ = worker.await;
+        }
+        self.background.iter().for_each(|b| b.abort());
+        delivery::worker::release_unfinished(&self.state).await?;
+        Ok(())
     }
 }
 
@@ -56,18 +85,25 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Serv
     let generated_admin_password =
         service::bootstrap::first_admin(&db, &hasher, &config.admin_username, config.admin_password.as_deref()).await?;
     let state = AppState::new(db, jwt, hasher, config)?;
-    if state.config.run_worker {
-        delivery::worker::spawn(state.clone());
-    }
-    jobs::spawn_retention(state.clone());
+    let worker = state.config.run_worker.then(|| delivery::worker::spawn(state.clone()));
+    let background = vec![jobs::spawn_retention(state.clone())];
     let schema = graphql::schema(Some(state.clone()));
     let app = http::router(state.clone(), schema);
     let addr = listener.local_addr()?;
-    let handle = tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut stopping = state.shutdown_signal();
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
     Ok(Server {
         addr,
         state,
         generated_admin_password,
-        handle,
+        http,
+        worker,
+        background,
     })
 }

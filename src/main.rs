@@ -34,7 +34,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             let config = herald::Config::from_env()?;
             let listener = tokio::net::TcpListener::bind(config.listen).await?;
-            let server = herald::start(config, listener).await?;
+            let deadline = config.shutdown_timeout;
+            let mut server = herald::start(config, listener).await?;
             if let Some(password) = &server.generated_admin_password {
                 // Printed once, on purpose, and never logged.
                 println!(
@@ -43,7 +44,15 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             tracing::info!(addr = %server.addr, "Herald is serving; GraphiQL at http://{}/graphql", server.addr);
-            server.wait().await
+            tokio::select! {
+                result = server.wait() => result,
+                _ = shutdown_requested() => {
+                    tracing::info!(deadline_s = deadline.as_secs(), "shutting down");
+                    server.shutdown(deadline).await?;
+                    tracing::info!("stopped");
+                    Ok(())
+                }
+            }
         }
         Command::Migrate => {
             let config = herald::Config::from_env()?;
@@ -61,4 +70,20 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// SIGTERM (what service managers send) or Ctrl-C.
+async fn shutdown_requested() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }

@@ -1,12 +1,15 @@
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
+use crate::auth::throttle::LoginThrottle;
 use crate::auth::{JwtKeys, PasswordHasher};
 use crate::config::Config;
 use crate::delivery::email;
 use crate::entity::settings;
+use crate::metrics::Metrics;
 
 /// What every request handler and background task shares.
 #[derive(Clone)]
@@ -23,6 +26,12 @@ pub struct Inner {
     pub smtp: Option<email::Transport>,
     /// Wakes the delivery worker when outbox rows were committed.
     pub outbox: Notify,
+    pub metrics: Metrics,
+    pub login_throttle: LoginThrottle,
+    /// Becomes true when the server begins to shut down.
+    shutdown: watch::Sender<bool>,
+    /// Deliveries this process has claimed and not yet recorded.
+    pub in_flight: Mutex<HashSet<i64>>,
 }
 
 impl AppState {
@@ -37,12 +46,29 @@ impl AppState {
             http,
             smtp,
             outbox: Notify::new(),
+            metrics: Metrics::default(),
+            login_throttle: LoginThrottle::default(),
+            shutdown: watch::channel(false).0,
+            in_flight: Mutex::new(HashSet::new()),
         })))
     }
 
     /// Email goes out only when SMTP is configured and `emailFrom` is set.
     pub fn email_enabled(&self, settings: &settings::Model) -> bool {
         self.smtp.is_some() && settings.email_from.is_some()
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Resolves (`wait_for(|s| *s)`) when the server begins to shut down.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
     }
 
     /// Call after committing a transaction that may have written outbox rows.

@@ -4,6 +4,7 @@ pub mod api_token;
 pub mod identity;
 pub mod jwt;
 pub mod password;
+pub mod throttle;
 
 pub use identity::{Auth, Identity};
 pub use jwt::JwtKeys;

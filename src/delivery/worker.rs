@@ -20,6 +20,7 @@ use crate::domain::notification::{self, NotificationContent, Rendered};
 use crate::domain::retry::{self, HttpOutcome};
 use crate::domain::{BaseUrl, Channel, DeliveryStatus, NotificationType, SecurityGateStatus, WebhookUrl};
 use crate::entity::{delivery, delivery_attempt, notification as notification_entity, product, user};
+use crate::metrics::{ChannelLabel, DeliveryLabels};
 use crate::state::AppState;
 
 /// Rows claimed at once, and sent concurrently.
@@ -40,15 +41,19 @@ pub struct Attempt {
 }
 
 /// Runs the worker until the task is aborted.
+/// Runs the worker until the server shuts down: then it claims nothing new
+/// and returns once the batch in hand is recorded.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        loop {
+        let mut stopping = state.shutdown_signal();
+        while !state.is_shutting_down() {
             match run_once(&state).await {
                 Ok(0) => {
                     let wait = next_wait(&state.db).await.unwrap_or(IDLE_POLL);
                     tokio::select! {
                         _ = state.outbox.notified() => {}
                         _ = tokio::time::sleep(wait) => {}
+                        _ = stopping.wait_for(|stop| *stop) => {}
                     }
                 }
                 Ok(_) => {}
@@ -139,6 +144,11 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
     if claimed.is_empty() {
         return Ok(0);
     }
+    state
+        .in_flight
+        .lock()
+        .expect("in-flight lock")
+        .extend(claimed.iter().map(|d| d.id));
     let count = claimed.len();
     let settings = crate::service::settings::load(&state.db)
         .await
@@ -162,7 +172,9 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
         let email_from = settings.email_from.clone();
         tasks.spawn(async move {
             let attempt = send(&state, &row, &message, email_from.as_deref()).await;
-            record(&state, &row, attempt).await
+            let recorded = record(&state, &row, attempt).await;
+            state.in_flight.lock().expect("in-flight lock").remove(&row.id);
+            recorded
         });
     }
     while let Some(done) = tasks.join_next().await {
@@ -330,6 +342,24 @@ async fn record(state: &AppState, row: &delivery::Model, attempt: Attempt) -> an
         HttpOutcome::Fail => "FAILED",
         HttpOutcome::Retry { .. } => "RETRY",
     };
+    let channel_label = row.channel.to_ascii_lowercase();
+    state
+        .metrics
+        .delivery_attempts
+        .get_or_create(&DeliveryLabels {
+            channel: channel_label.clone(),
+            status: match outcome {
+                "SENT" => "sent",
+                "RETRY" => "retry",
+                _ => "failed",
+            },
+        })
+        .inc();
+    state
+        .metrics
+        .delivery_duration
+        .get_or_create(&ChannelLabel { channel: channel_label })
+        .observe(attempt.duration.as_secs_f64());
     tracing::info!(
         delivery_id = row.id,
         channel = %row.channel,
@@ -371,5 +401,21 @@ async fn record(state: &AppState, row: &delivery::Model, attempt: Attempt) -> an
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Releases the leases of deliveries this process claimed but did not record
+/// (shutdown cut them short), so that they are due again at once.
+pub async fn release_unfinished(state: &AppState) -> anyhow::Result<()> {
+    let ids: Vec<i64> = state.in_flight.lock().expect("in-flight lock").drain().collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    tracing::info!(count = ids.len(), "releasing unfinished deliveries");
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(delivery::Column::Id.is_in(ids))
+        .exec(&state.db)
+        .await?;
     Ok(())
 }

@@ -14,6 +14,7 @@ pub mod retry;
 pub mod role;
 pub mod settings;
 pub mod severity;
+pub mod throttle;
 pub mod validation;
 pub mod webhook;
 

@@ -28,3 +28,7 @@ pub fn parse_id(field: &str, id: &ID) -> ApiResult<i64> {
 pub fn to_id(id: i64) -> ID {
     ID(id.to_string())
 }
+
+/// The address of the client that sent the request (for login throttling).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub std::net::IpAddr);

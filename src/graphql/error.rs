@@ -31,6 +31,7 @@ impl From<ApiError> for async_graphql::Error {
             AppError::Forbidden => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Invalid(_) => "BAD_USER_INPUT",
+            AppError::TooManyRequests(_) => "TOO_MANY_REQUESTS",
             AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         };
         let message = match &*error {

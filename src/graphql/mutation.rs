@@ -3,6 +3,7 @@ use async_graphql::{Context, ID, Object};
 use crate::domain::Channel;
 use crate::domain::{Name, Role};
 use crate::error::AppError;
+use crate::graphql::context::ClientAddress;
 use crate::graphql::context::{identity, parse_id, state};
 use crate::graphql::error::ApiResult;
 use crate::graphql::inputs::parse_ids;
@@ -27,8 +28,8 @@ pub struct MutationRoot;
 impl MutationRoot {
     /// Exchanges a username and password for a session token (JWT).
     async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> ApiResult<AuthPayload> {
-        let s = state(ctx);
-        let (token, user) = users::login(&s.db, &s.hasher, &s.jwt, &username, &password).await?;
+        let address = ctx.data_opt::<ClientAddress>().map(|a| a.0);
+        let (token, user) = users::login_throttled(state(ctx), &username, &password, address).await?;
         Ok(AuthPayload {
             token,
             user: User(user),

@@ -1,21 +1,35 @@
-//! The HTTP surface: GraphQL, GraphiQL and health checks.
+//! The HTTP surface: GraphQL and GraphiQL, health checks and metrics, with
+//! the layers every response passes (request ids and tracing, panics, body
+//! size, CORS, security headers).
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+mod graphql;
+mod health;
+
 use std::any::Any;
+use std::time::Duration;
 
-use axum::response::{Html, IntoResponse, Response};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use sea_orm::ConnectionTrait;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
 
-use crate::auth::Auth;
-use crate::auth::identity::{authenticate, bearer_token};
 use crate::graphql::HeraldSchema;
 use crate::notify::failure::{Failure, report_request};
 use crate::state::AppState;
+
+/// The largest request body taken (GraphQL documents and variables).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// GraphiQL loads its code from unpkg; everything else is same-origin.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; font-src 'self' data: https://unpkg.com; \
+     connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 #[derive(Clone)]
 struct HttpState {
@@ -25,12 +39,55 @@ struct HttpState {
 
 pub fn router(app: AppState, schema: HeraldSchema) -> Router {
     let on_panic = panic_handler(app.clone());
-    Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
-        .with_state(HttpState { app, schema })
+    let cors = cors_layer(&app.config.cors_origins);
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let mut router = Router::new()
+        .route("/graphql", get(graphql::graphiql).post(graphql::graphql))
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
+        .route("/metrics", get(health::metrics))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(on_panic))
+        .layer(security_header("content-security-policy", CONTENT_SECURITY_POLICY))
+        .layer(security_header("x-content-type-options", "nosniff"))
+        .layer(security_header("x-frame-options", "DENY"))
+        .layer(security_header("referrer-policy", "no-referrer"))
+        .with_state(HttpState { app, schema });
+    if let Some(cors) = cors {
+        router = router.layer(cors);
+    }
+    router
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            // The path only: query strings may carry what should not be logged.
+            tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+        }))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+fn security_header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+}
+
+/// No CORS unless origins are configured: the SPA is served from the same
+/// origin.
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allowed: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(allowed))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(Duration::from_secs(3600)),
+    )
 }
 
 /// A panic while serving a request: a generic 500 for the client, an
@@ -59,47 +116,5 @@ fn panic_handler(app: AppState) -> impl Fn(Box<dyn Any + Send + 'static>) -> Res
             "errors": [{ "message": "internal server error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }],
         });
         (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
-    }
-}
-
-async fn graphql(State(s): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> GraphQLResponse {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer_token);
-    let auth = match authenticate(&s.app.db, &s.app.jwt, bearer).await {
-        Ok(auth) => auth,
-        Err(e) => {
-            tracing::error!(error = %e, "reading the caller's token failed");
-            Auth::Rejected
-        }
-    };
-    let user_id = match &auth {
-        Auth::User(identity) => Some(identity.user_id()),
-        _ => None,
-    };
-    let response = s.schema.execute(request.into_inner().data(auth)).await;
-    for error in &response.errors {
-        if let Some(failure) = error.source::<Failure>() {
-            let failure = Failure {
-                user_id,
-                ..failure.clone()
-            };
-            let app = s.app.clone();
-            // Reported after the answer, so the client does not wait for it.
-            tokio::spawn(async move { report_request(&app, failure).await });
-        }
-    }
-    response.into()
-}
-
-async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
-}
-
-async fn ready(State(s): State<HttpState>) -> impl IntoResponse {
-    match s.app.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => (StatusCode::OK, "ready"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
     }
 }

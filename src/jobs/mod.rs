@@ -96,7 +96,7 @@ pub fn spawn_injected_fault(state: &AppState, message: String, user_id: Option<i
 
 /// Deletes notifications (with their deliveries and views) older than the
 /// retention of the settings, every hour.
-pub fn spawn_retention(state: AppState) {
+pub fn spawn_retention(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -107,7 +107,7 @@ pub fn spawn_retention(state: AppState) {
             });
             let _ = run.await;
         }
-    });
+    })
 }
 
 pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {

@@ -94,6 +94,7 @@ pub async fn report(state: &AppState, failure: Failure) -> AppResult<Option<i64>
     let admission = rate_limit::admit(&txn, &key, settings.exception_rate_limit_seconds, Utc::now()).await?;
     let Admission::Send { repeat } = admission else {
         txn.commit().await?;
+        state.metrics.rate_limit_suppressed.inc();
         tracing::info!(class = %failure.class, "exception notification suppressed by the rate limit");
         return Ok(None);
     };
@@ -130,6 +131,7 @@ pub async fn report(state: &AppState, failure: Failure) -> AppResult<Option<i64>
     )
     .await?;
     txn.commit().await?;
+    state.metrics.notification_created(kind.as_str());
     state.outbox_changed();
     Ok(Some(stored.id))
 }

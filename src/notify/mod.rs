@@ -114,6 +114,8 @@ pub async fn gate_changed(
         recipients = recipients.len(),
         "security gate changed"
     );
+    app.metrics
+        .notification_created(NotificationType::SecurityGate.as_str());
     store(
         txn,
         NewNotification {

@@ -72,7 +72,30 @@ pub async fn create(app: &AppState, hasher: &PasswordHasher, who: &Identity, new
 
 /// Checks a username and password and issues a session token. The answer is
 /// the same for an unknown user and a wrong password.
-pub async fn login(
+pub async fn login_throttled(
+    app: &AppState,
+    username: &str,
+    password: &str,
+    address: Option<std::net::IpAddr>,
+) -> AppResult<(String, user::Model)> {
+    app.login_throttle
+        .check(username, address)
+        .map_err(AppError::TooManyRequests)?;
+    match login(&app.db, &app.hasher, &app.jwt, username, password).await {
+        Ok(ok) => {
+            app.login_throttle.succeeded(username);
+            Ok(ok)
+        }
+        Err(AppError::Unauthenticated) => {
+            app.login_throttle.failed(username, address);
+            tracing::info!(client = ?address, "failed login");
+            Err(AppError::Unauthenticated)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn login(
     db: &impl ConnectionTrait,
     hasher: &PasswordHasher,
     keys: &JwtKeys,
