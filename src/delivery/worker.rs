@@ -157,28 +157,47 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
         .base_url_frontend
         .as_deref()
         .and_then(|u| BaseUrl::parse("baseUrlFrontend", u).ok());
-    let mut messages: HashMap<Option<i64>, Arc<Rendered>> = HashMap::new();
+    // One rendering per notification, shared by its deliveries; a failure to
+    // render fails those deliveries, not the batch.
+    let mut messages: HashMap<Option<i64>, Result<Arc<Rendered>, String>> = HashMap::new();
     let mut tasks = JoinSet::new();
     for row in claimed {
-        let message = match messages.get(&row.notification_id) {
-            Some(m) => m.clone(),
-            None => {
-                let m = Arc::new(render(&state.db, row.notification_id, base_url.as_ref()).await?);
-                messages.insert(row.notification_id, m.clone());
-                m
-            }
-        };
+        if !messages.contains_key(&row.notification_id) {
+            let rendered = render(&state.db, row.notification_id, base_url.as_ref())
+                .await
+                .map(Arc::new)
+                .map_err(|e| format!("could not build the message: {e}"));
+            messages.insert(row.notification_id, rendered);
+        }
+        let message = messages[&row.notification_id].clone();
         let state = state.clone();
         let email_from = settings.email_from.clone();
         tasks.spawn(async move {
-            let attempt = send(&state, &row, &message, email_from.as_deref()).await;
+            let attempt = match message {
+                Ok(message) => send(&state, &row, &message, email_from.as_deref()).await,
+                Err(error) => Attempt {
+                    outcome: HttpOutcome::Fail,
+                    status_code: None,
+                    response: None,
+                    error: Some(error),
+                    duration: Duration::ZERO,
+                },
+            };
             let recorded = record(&state, &row, attempt).await;
             state.in_flight.lock().expect("in-flight lock").remove(&row.id);
             recorded
         });
     }
+    // Every send is waited for; the first failure to record is reported.
+    let mut first_error = None;
     while let Some(done) = tasks.join_next().await {
-        done??;
+        let result = done.map_err(anyhow::Error::from).and_then(|recorded| recorded);
+        if let Err(e) = result {
+            first_error.get_or_insert(e);
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
     }
     Ok(count)
 }
