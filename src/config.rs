@@ -60,6 +60,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Origins allowed to call the API from a browser (none: same origin only).
     pub cors_origins: Vec<String>,
+    /// How long a websocket client has to send `connection_init`.
+    pub ws_init_timeout: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -84,6 +86,7 @@ impl std::fmt::Debug for Config {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
             .field("cors_origins", &self.cors_origins)
+            .field("ws_init_timeout", &self.ws_init_timeout)
             .finish()
     }
 }
@@ -120,6 +123,7 @@ impl Default for Config {
             shutdown_timeout: Duration::from_secs(20),
             metrics_token: None,
             cors_origins: Vec::new(),
+            ws_init_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
+pub mod live;
 pub mod metrics;
 pub mod notify;
 pub mod service;
@@ -86,7 +87,8 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Serv
         service::bootstrap::first_admin(&db, &hasher, &config.admin_username, config.admin_password.as_deref()).await?;
     let state = AppState::new(db, jwt, hasher, config)?;
     let worker = state.config.run_worker.then(|| delivery::worker::spawn(state.clone()));
-    let background = vec![jobs::spawn_retention(state.clone())];
+    let mut background = vec![jobs::spawn_retention(state.clone())];
+    background.extend(live::publisher::spawn(state.clone()));
     let schema = graphql::schema(Some(state.clone()));
     let app = http::router(state.clone(), schema);
     let addr = listener.local_addr()?;

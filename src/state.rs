@@ -1,4 +1,5 @@
 use std::collections::HashSet;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use sea_orm::DatabaseConnection;
@@ -9,6 +10,7 @@ use crate::auth::{JwtKeys, PasswordHasher};
 use crate::config::Config;
 use crate::delivery::email;
 use crate::entity::settings;
+use crate::live::Bus;
 use crate::metrics::Metrics;
 
 /// What every request handler and background task shares.
@@ -32,6 +34,10 @@ pub struct Inner {
     shutdown: watch::Sender<bool>,
     /// Deliveries this process has claimed and not yet recorded.
     pub in_flight: Mutex<HashSet<i64>>,
+    /// Live subscribers of this process listen here.
+    pub bus: Bus,
+    /// On PostgreSQL: whether the LISTEN connection for events is up.
+    pub listener_connected: AtomicBool,
 }
 
 impl AppState {
@@ -50,6 +56,8 @@ impl AppState {
             login_throttle: LoginThrottle::default(),
             shutdown: watch::channel(false).0,
             in_flight: Mutex::new(HashSet::new()),
+            bus: Bus::default(),
+            listener_connected: AtomicBool::new(false),
         })))
     }
 
@@ -71,9 +79,11 @@ impl AppState {
         *self.shutdown.borrow()
     }
 
-    /// Call after committing a transaction that may have written outbox rows.
-    pub fn outbox_changed(&self) {
+    /// Call after committing a transaction that may have written outbox
+    /// rows or events: wakes the delivery worker and the live publisher.
+    pub fn committed(&self) {
         self.outbox.notify_one();
+        self.bus.wake.notify_one();
     }
 }
 

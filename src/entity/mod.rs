@@ -4,6 +4,7 @@
 pub mod api_token;
 pub mod delivery;
 pub mod delivery_attempt;
+pub mod event;
 pub mod exception_rate_limit;
 pub mod notification;
 pub mod notification_counter;

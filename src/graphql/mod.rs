@@ -7,20 +7,21 @@ pub mod limits;
 pub mod mutation;
 pub mod notifications;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 use crate::state::AppState;
 
-pub type HeraldSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+pub type HeraldSchema = Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 
 /// Deep enough for the SPA and for GraphiQL's introspection query.
 pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 2000;
 
 pub fn schema(state: Option<AppState>) -> HeraldSchema {
-    let builder = Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
+    let builder = Schema::build(query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .extension(limits::AliasLimit);

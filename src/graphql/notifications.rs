@@ -3,7 +3,9 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::auth::Identity;
 
 use crate::domain::notification::{Visibility, visibility as domain_visibility};
 use crate::domain::{Channel, DeliveryStatus, NotificationType, Role, WebhookUrl};
@@ -25,9 +27,11 @@ pub struct Notification {
 
 /// Builds the nodes of a page with a fixed number of queries, whatever its
 /// size: products, roles, users and viewed marks are each loaded once.
-pub async fn load_nodes(ctx: &Context<'_>, rows: Vec<notification::Model>) -> ApiResult<Vec<Notification>> {
-    let who = identity(ctx)?;
-    let db = &state(ctx).db;
+pub async fn load_nodes(
+    db: &DatabaseConnection,
+    who: &Identity,
+    rows: Vec<notification::Model>,
+) -> Result<Vec<Notification>, AppError> {
     let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
     let viewed = notifications::viewed_among(db, who.user_id(), &ids).await?;
     let product_ids: Vec<i64> = rows.iter().filter_map(|n| n.product_id).collect();

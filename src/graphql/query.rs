@@ -95,7 +95,7 @@ impl QueryRoot {
         let filter = filter.unwrap_or_default().into_filter()?;
         let db = &state(ctx).db;
         let (rows, has_next_page, total) = notifications::page(db, who, &filter, first as u64, after).await?;
-        let edges: Vec<NotificationEdge> = load_nodes(ctx, rows)
+        let edges: Vec<NotificationEdge> = load_nodes(db, who, rows)
             .await?
             .into_iter()
             .map(|node| NotificationEdge {
@@ -120,7 +120,7 @@ impl QueryRoot {
         let Some((row, _)) = notifications::get(db, who, id).await? else {
             return Ok(None);
         };
-        Ok(load_nodes(ctx, vec![row]).await?.pop())
+        Ok(load_nodes(db, who, vec![row]).await?.pop())
     }
 
     /// How many notifications the caller may see and has not viewed.

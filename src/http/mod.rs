@@ -4,6 +4,7 @@
 
 mod graphql;
 mod health;
+mod ws;
 
 use std::any::Any;
 use std::time::Duration;
@@ -43,6 +44,7 @@ pub fn router(app: AppState, schema: HeraldSchema) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let mut router = Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::graphql))
+        .route("/graphql/ws", get(ws::upgrade))
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(health::metrics))

@@ -7,7 +7,8 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::entity::{notification, product};
+use crate::entity::{event, notification, product};
+use crate::live::{self, EventKind, NewEvent};
 use crate::notify::counters;
 use crate::notify::failure::{InjectedFault, report_task};
 use crate::service::gate;
@@ -71,7 +72,7 @@ pub async fn reevaluate_all_gates(state: &AppState, actor: Option<i64>) -> anyho
                 txn.commit().await?;
                 if change.is_some() {
                     changed += 1;
-                    state.outbox_changed();
+                    state.committed();
                 }
             }
             // Deleted meanwhile.
@@ -137,6 +138,17 @@ pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }
+    // Events are read by live subscribers within seconds; an hour is ample.
+    event::Entity::delete_many()
+        .filter(event::Column::CreatedAt.lt(Utc::now() - chrono::Duration::hours(1)))
+        .exec(&txn)
+        .await?;
+    if deleted.rows_affected > 0 {
+        live::emit(&txn, NewEvent::of(EventKind::Resync))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
     txn.commit().await?;
+    state.committed();
     Ok(deleted.rows_affected)
 }

@@ -132,7 +132,7 @@ pub async fn report(state: &AppState, failure: Failure) -> AppResult<Option<i64>
     .await?;
     txn.commit().await?;
     state.metrics.notification_created(kind.as_str());
-    state.outbox_changed();
+    state.committed();
     Ok(Some(stored.id))
 }
 

@@ -7,13 +7,14 @@ pub mod failure;
 pub mod rate_limit;
 
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait};
 
 use crate::domain::gate::GateChange;
 use crate::domain::notification::{self, Recipient};
 use crate::domain::{Channel, DeliveryStatus, NotificationType};
 use crate::entity::{delivery, notification as notification_entity, product, product_group};
 use crate::error::{AppError, AppResult};
+use crate::live::{self, EventKind, NewEvent};
 use crate::service::stored::GateColumns;
 use crate::state::AppState;
 
@@ -33,7 +34,7 @@ pub struct NewNotification {
 
 /// Stores a notification and one PENDING outbox row per recipient, due now.
 pub async fn store(
-    db: &impl ConnectionTrait,
+    db: &DatabaseTransaction,
     new: NewNotification,
     recipients: &[Recipient],
 ) -> AppResult<notification_entity::Model> {
@@ -58,6 +59,7 @@ pub async fn store(
     .insert(db)
     .await?;
     counters::add(db, stored.product_id, &stored.kind, 1).await?;
+    live::emit(db, NewEvent::notification(EventKind::NotificationCreated, &stored)).await?;
     if !recipients.is_empty() {
         let rows = recipients.iter().map(|r| pending_delivery(Some(stored.id), r, now));
         delivery::Entity::insert_many(rows).exec(db).await?;

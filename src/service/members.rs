@@ -10,6 +10,7 @@ use crate::auth::Identity;
 use crate::domain::Role;
 use crate::entity::{product_group_member, product_member, user};
 use crate::error::{AppError, AppResult};
+use crate::live::{self, EventKind, NewEvent};
 use crate::service::access;
 use crate::state::AppState;
 
@@ -98,7 +99,9 @@ pub async fn set(
             .await?;
         }
     }
+    live::emit(&txn, NewEvent::for_user(EventKind::Membership, Some(user_id))).await?;
     txn.commit().await?;
+    app.committed();
     Ok((member, role))
 }
 
@@ -113,7 +116,9 @@ pub async fn remove(app: &AppState, who: &Identity, scope: Scope, user_id: i64) 
         return Err(AppError::Forbidden);
     }
     let removed = delete_membership(&txn, scope, user_id).await?;
+    live::emit(&txn, NewEvent::for_user(EventKind::Membership, Some(user_id))).await?;
     txn.commit().await?;
+    app.committed();
     Ok(removed)
 }
 

@@ -16,6 +16,7 @@ use crate::entity::{
     delivery, delivery_attempt, notification as entity, notification_counter as counter, notification_view, product,
 };
 use crate::error::{AppError, AppResult};
+use crate::live::{self, EventKind, NewEvent};
 use crate::notify::counters;
 use crate::service::access;
 use crate::state::AppState;
@@ -233,7 +234,11 @@ pub async fn mark_viewed(app: &AppState, who: &Identity, ids: &[i64]) -> AppResu
             .exec_without_returning(&txn)
             .await?;
     }
+    if !fresh.is_empty() {
+        live::emit(&txn, NewEvent::for_user(EventKind::Viewed, Some(who.user_id()))).await?;
+    }
     txn.commit().await?;
+    app.committed();
     Ok(fresh.len() as u64)
 }
 
@@ -259,8 +264,10 @@ pub async fn delete(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u6
         .await?;
     for n in &rows {
         counters::add(&txn, n.product_id, &n.kind, -1).await?;
+        live::emit(&txn, NewEvent::notification(EventKind::NotificationDeleted, n)).await?;
     }
     txn.commit().await?;
+    app.committed();
     Ok(deleted.rows_affected)
 }
 
@@ -313,7 +320,7 @@ pub async fn redeliver(app: &AppState, who: &Identity, id: i64) -> AppResult<del
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
     txn.commit().await?;
-    app.outbox_changed();
+    app.committed();
     Ok(updated)
 }
 
@@ -337,6 +344,6 @@ pub async fn send_test(app: &AppState, who: &Identity, channel: Channel, target:
     let row = crate::notify::pending_delivery(None, &recipient, Utc::now())
         .insert(&app.db)
         .await?;
-    app.outbox_changed();
+    app.committed();
     Ok(row)
 }

@@ -56,7 +56,7 @@ pub async fn create(app: &AppState, who: &Identity, new: NewObservation) -> AppR
     .map_err(unique_violation_as("fingerprint", DUPLICATE))?;
     gate::reevaluate(&txn, app, new.product_id, Some(who.user_id())).await?;
     txn.commit().await?;
-    app.outbox_changed();
+    app.committed();
     Ok(created)
 }
 
@@ -86,7 +86,7 @@ pub async fn update(app: &AppState, who: &Identity, id: i64, edit: ObservationEd
     let updated = row.update(&txn).await?;
     gate::reevaluate(&txn, app, product_id, Some(who.user_id())).await?;
     txn.commit().await?;
-    app.outbox_changed();
+    app.committed();
     Ok(updated)
 }
 
@@ -98,7 +98,7 @@ pub async fn delete(app: &AppState, who: &Identity, id: i64) -> AppResult<()> {
     current.delete(&txn).await?;
     gate::reevaluate(&txn, app, product_id, Some(who.user_id())).await?;
     txn.commit().await?;
-    app.outbox_changed();
+    app.committed();
     Ok(())
 }
 
@@ -184,7 +184,7 @@ pub async fn import(
         .and_then(|p| p.security_gate.parse().ok())
         .unwrap_or(SecurityGateStatus::None);
     txn.commit().await?;
-    app.outbox_changed();
+    app.committed();
     Ok(ImportOutcome {
         created: outcome_counts.0,
         updated: outcome_counts.1,

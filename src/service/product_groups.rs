@@ -32,7 +32,7 @@ pub async fn create(app: &AppState, who: &Identity, spec: ProductSpec) -> AppRes
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    app.outbox_changed();
+    app.committed();
     Ok(created)
 }
 
@@ -57,6 +57,6 @@ pub async fn update(
         .await?
         .ok_or(AppError::NotFound("product group"))?;
     txn.commit().await?;
-    app.outbox_changed();
+    app.committed();
     Ok(updated)
 }

@@ -5,6 +5,7 @@ use crate::auth::Identity;
 use crate::domain::{Patch, ProductChanges, ProductSpec, Role};
 use crate::entity::{product, product_member};
 use crate::error::AppResult;
+use crate::live::{self, EventKind, NewEvent};
 use crate::service::stored::GateColumnsMut;
 use crate::service::{access, gate, unique_violation_as};
 use crate::state::AppState;
@@ -48,7 +49,7 @@ pub async fn create(
     row.security_gate = Set(initial.as_str().to_owned());
     let created = row.update(&txn).await?;
     txn.commit().await?;
-    app.outbox_changed();
+    app.committed();
     Ok(created)
 }
 
@@ -68,17 +69,22 @@ pub async fn update(
     }
     let mut row = current.clone().into_active_model();
     row.apply_changes(&current, changes);
+    let moved = !group.is_keep();
     row.product_group_id = Set(group.apply(current.product_group_id));
     row.update(&txn)
         .await
         .map_err(unique_violation_as("name", DUPLICATE_NAME))?;
     gate::reevaluate(&txn, app, id, Some(who.user_id())).await?;
+    if moved {
+        // Group members gain or lose the product.
+        live::emit(&txn, NewEvent::of(EventKind::Membership)).await?;
+    }
     let updated = product::Entity::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or(crate::error::AppError::NotFound("product"))?;
     txn.commit().await?;
-    app.outbox_changed();
+    app.committed();
     Ok(updated)
 }
 
@@ -88,7 +94,9 @@ pub async fn delete(app: &AppState, who: &Identity, id: i64) -> AppResult<()> {
     let (product, _) = access::product_with_role(&txn, who, id, Role::Owner).await?;
     product.delete(&txn).await?;
     crate::notify::counters::drop_product(&txn, id).await?;
+    // Its notifications went with it.
+    live::emit(&txn, NewEvent::of(EventKind::Resync)).await?;
     txn.commit().await?;
-    app.outbox_changed();
+    app.committed();
     Ok(())
 }

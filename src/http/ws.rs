@@ -1,0 +1,216 @@
+//! `GET /graphql/ws`: GraphQL subscriptions over a websocket, in the protocol
+//! the client prefers of the two we speak (`graphql-transport-ws`, and the
+//! legacy `graphql-ws` of subscriptions-transport-ws). The protocol named in
+//! the handshake is the one spoken.
+//!
+//! async-graphql's protocol state machine runs the subscriptions; around it
+//! this handler adds what it lacks: the 10 s limit for `connection_init`
+//! (4408), 4403 for a bad token and when a session token expires, keepalive
+//! pings, and 1001 when the server shuts down.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_graphql::Data;
+use async_graphql::http::{WebSocket as GraphQLWebSocket, WebSocketProtocols as Protocols, WsMessage};
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt, future};
+use tokio::sync::Mutex;
+
+use super::HttpState;
+use crate::auth::identity::{authenticate, bearer_token};
+use crate::auth::{Auth, api_token};
+
+/// How often the server pings an idle client.
+pub const KEEPALIVE: Duration = Duration::from_secs(25);
+
+/// The first protocol in the client's list that we speak.
+pub fn choose_protocol(offered: &str) -> Option<Protocols> {
+    offered.split(',').map(str::trim).find_map(|p| match p {
+        "graphql-transport-ws" => Some(Protocols::GraphQLWS),
+        "graphql-ws" => Some(Protocols::SubscriptionsTransportWS),
+        _ => None,
+    })
+}
+
+pub(super) async fn upgrade(State(s): State<HttpState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    let offered = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(protocol) = choose_protocol(offered) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "offer the websocket subprotocol graphql-transport-ws (or the legacy graphql-ws)",
+        )
+            .into_response();
+    };
+    ws.protocols([protocol.sec_websocket_protocol()])
+        // A small read buffer and no write buffer: about 15 KiB per idle
+        // subscriber instead of about 143 KiB (see stack-notes).
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(256 * 1024)
+        .on_upgrade(move |socket| serve(socket, s, protocol))
+}
+
+/// What `connection_init` established.
+#[derive(Default)]
+struct Session {
+    refused: AtomicBool,
+    /// When the session token expires (API tokens do not).
+    expires_at: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+}
+
+/// The token of a `connection_init` payload: `{"authorization": "Bearer …"}`
+/// or `{"token": "…"}`.
+fn token_of(payload: &serde_json::Value) -> Option<String> {
+    let field = |name: &str| {
+        payload
+            .as_object()?
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_owned)
+    };
+    field("authorization")
+        .and_then(|h| bearer_token(&h).map(str::to_owned))
+        .or_else(|| field("token"))
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.to_owned().into(),
+    }))
+}
+
+async fn serve(socket: WebSocket, s: HttpState, protocol: Protocols) {
+    let (mut sink, stream) = socket.split();
+    let input = stream.take_while(|m| future::ready(m.is_ok())).filter_map(|m| {
+        future::ready(match m {
+            Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
+            Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
+            _ => None,
+        })
+    });
+    let session = Arc::new(Session::default());
+    let on_init = {
+        let (app, session) = (s.app.clone(), session.clone());
+        move |payload: serde_json::Value| async move {
+            let token = token_of(&payload);
+            let auth = authenticate(&app.db, &app.jwt, token.as_deref())
+                .await
+                .unwrap_or(Auth::Rejected);
+            match auth {
+                Auth::User(identity) => {
+                    if let Some(token) = token.filter(|t| !api_token::looks_like_api_token(t))
+                        && let Some(claims) = app.jwt.verify(&token)
+                    {
+                        *session.expires_at.lock().await = chrono::DateTime::from_timestamp(claims.exp, 0);
+                    }
+                    let mut data = Data::default();
+                    data.insert(Auth::User(identity));
+                    Ok(data)
+                }
+                _ => {
+                    session.refused.store(true, Ordering::Relaxed);
+                    Err(async_graphql::Error::new("Forbidden"))
+                }
+            }
+        }
+    };
+    let mut messages = GraphQLWebSocket::new(s.schema.clone(), input, protocol).on_connection_init(on_init);
+    let mut acknowledged = false;
+    let init_deadline = tokio::time::sleep(s.app.config.ws_init_timeout);
+    tokio::pin!(init_deadline);
+    let mut keepalive = tokio::time::interval(KEEPALIVE);
+    keepalive.tick().await;
+    let mut stopping = s.app.shutdown_signal();
+    let shutdown = async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    };
+    tokio::pin!(shutdown);
+    loop {
+        let expiry = *session.expires_at.lock().await;
+        let until_expiry = expiry
+            .map(|at| (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
+            .unwrap_or(Duration::MAX);
+        let outgoing = tokio::select! {
+            message = messages.next() => match message {
+                Some(WsMessage::Text(text)) => {
+                    if !acknowledged && text.contains("\"connection_ack\"") {
+                        acknowledged = true;
+                    }
+                    Message::Text(text.into())
+                }
+                Some(WsMessage::Close(code, reason)) => {
+                    // async-graphql closes a refused init with 1002; the
+                    // protocol says 4403 Forbidden.
+                    let code = if session.refused.load(Ordering::Relaxed) { 4403 } else { code };
+                    let _ = sink.send(close(code, &reason)).await;
+                    break;
+                }
+                None => break,
+            },
+            _ = &mut init_deadline, if !acknowledged => {
+                let _ = sink.send(close(4408, "Connection initialisation timeout")).await;
+                break;
+            }
+            _ = tokio::time::sleep(until_expiry), if acknowledged && expiry.is_some() => {
+                let _ = sink.send(close(4403, "Forbidden: the session token expired")).await;
+                break;
+            }
+            _ = keepalive.tick() => Message::Ping(Vec::new().into()),
+            _ = &mut shutdown => {
+                let _ = sink.send(close(1001, "server shutting down")).await;
+                break;
+            }
+        };
+        if sink.send(outgoing).await.is_err() {
+            break;
+        }
+        // A refused legacy client got its connection_error; end here.
+        if session.refused.load(Ordering::Relaxed) && protocol == Protocols::SubscriptionsTransportWS {
+            let _ = sink.send(close(4403, "Forbidden")).await;
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn takes_the_clients_first_supported_protocol() {
+        assert_eq!(
+            choose_protocol("graphql-ws, graphql-transport-ws"),
+            Some(Protocols::SubscriptionsTransportWS)
+        );
+        assert_eq!(
+            choose_protocol("graphql-transport-ws,graphql-ws"),
+            Some(Protocols::GraphQLWS)
+        );
+        assert_eq!(
+            choose_protocol("mqtt, graphql-transport-ws"),
+            Some(Protocols::GraphQLWS)
+        );
+        assert_eq!(choose_protocol("mqtt"), None);
+        assert_eq!(choose_protocol(""), None);
+    }
+
+    #[test]
+    fn reads_the_token_both_ways() {
+        let bearer = serde_json::json!({ "Authorization": "Bearer abc" });
+        assert_eq!(token_of(&bearer).as_deref(), Some("abc"));
+        let plain = serde_json::json!({ "token": "xyz" });
+        assert_eq!(token_of(&plain).as_deref(), Some("xyz"));
+        assert_eq!(token_of(&serde_json::json!({})), None);
+        assert_eq!(token_of(&serde_json::json!("nope")), None);
+    }
+}

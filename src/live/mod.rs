@@ -1,0 +1,173 @@
+//! Live push: the event log written inside transactions, the publisher that
+//! reads it in commit order and broadcasts to this process's subscribers,
+//! and the PostgreSQL LISTEN that wakes it when another replica wrote.
+
+pub mod publisher;
+pub mod viewer;
+
+use std::sync::Arc;
+
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend};
+use tokio::sync::broadcast;
+
+use crate::domain::NotificationType;
+use crate::entity::{event, notification};
+use crate::error::AppResult;
+
+/// The PostgreSQL channel replicas LISTEN on.
+pub const CHANNEL: &str = "herald_events";
+/// Serialises transactions that write events, so ids follow commit order.
+const EVENTS_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"
+/// Events a slow subscriber may fall behind by before it resyncs.
+pub const BUS_CAPACITY: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    NotificationCreated,
+    NotificationDeleted,
+    /// A user's viewed marks changed.
+    Viewed,
+    /// Memberships changed (for one user, or anyone when no user is given).
+    Membership,
+    /// Many things changed at once (retention, a product deleted): recount.
+    Resync,
+}
+
+impl EventKind {
+    const ALL: [EventKind; 5] = [
+        EventKind::NotificationCreated,
+        EventKind::NotificationDeleted,
+        EventKind::Viewed,
+        EventKind::Membership,
+        EventKind::Resync,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            EventKind::NotificationCreated => "NOTIFICATION_CREATED",
+            EventKind::NotificationDeleted => "NOTIFICATION_DELETED",
+            EventKind::Viewed => "VIEWED",
+            EventKind::Membership => "MEMBERSHIP",
+            EventKind::Resync => "RESYNC",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// An event about to be written.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEvent {
+    pub kind: EventKind,
+    pub notification_id: Option<i64>,
+    pub notification_type: Option<NotificationType>,
+    pub product_id: Option<i64>,
+    pub user_id: Option<i64>,
+}
+
+impl NewEvent {
+    pub fn of(kind: EventKind) -> Self {
+        Self {
+            kind,
+            notification_id: None,
+            notification_type: None,
+            product_id: None,
+            user_id: None,
+        }
+    }
+
+    pub fn notification(kind: EventKind, n: &notification::Model) -> Self {
+        Self {
+            notification_id: Some(n.id),
+            notification_type: n.kind.parse().ok(),
+            product_id: n.product_id,
+            ..Self::of(kind)
+        }
+    }
+
+    pub fn for_user(kind: EventKind, user_id: Option<i64>) -> Self {
+        Self {
+            user_id,
+            ..Self::of(kind)
+        }
+    }
+}
+
+/// Writes an event inside `txn`: it becomes visible, and is published, only
+/// if the transaction commits. On PostgreSQL the transaction also wakes the
+/// other replicas (NOTIFY is delivered at commit).
+pub async fn emit(txn: &DatabaseTransaction, new: NewEvent) -> AppResult<()> {
+    let postgres = txn.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({EVENTS_LOCK})"))
+            .await?;
+    }
+    event::ActiveModel {
+        id: NotSet,
+        kind: Set(new.kind.as_str().to_owned()),
+        notification_id: Set(new.notification_id),
+        notification_type: Set(new.notification_type.map(|t| t.as_str().to_owned())),
+        product_id: Set(new.product_id),
+        user_id: Set(new.user_id),
+        created_at: Set(chrono::Utc::now()),
+    }
+    .insert(txn)
+    .await?;
+    if postgres {
+        txn.execute_unprepared(&format!("SELECT pg_notify('{CHANNEL}', '')"))
+            .await?;
+    }
+    Ok(())
+}
+
+/// An event as subscribers receive it.
+#[derive(Debug, Clone)]
+pub struct LiveEvent {
+    pub id: i64,
+    pub kind: EventKind,
+    pub notification_id: Option<i64>,
+    pub notification_type: Option<NotificationType>,
+    pub product_id: Option<i64>,
+    pub user_id: Option<i64>,
+    /// The new notification, loaded once for every subscriber.
+    pub notification: Option<Arc<notification::Model>>,
+}
+
+impl LiveEvent {
+    fn from_row(row: event::Model, notification: Option<notification::Model>) -> Option<Self> {
+        Some(Self {
+            id: row.id,
+            kind: EventKind::parse(&row.kind)?,
+            notification_id: row.notification_id,
+            notification_type: row.notification_type.and_then(|t| t.parse().ok()),
+            product_id: row.product_id,
+            user_id: row.user_id,
+            notification: notification.map(Arc::new),
+        })
+    }
+}
+
+/// This process's subscribers listen here.
+pub struct Bus {
+    pub sender: broadcast::Sender<Arc<LiveEvent>>,
+    /// Wakes the publisher after a local commit.
+    pub wake: tokio::sync::Notify,
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Self {
+            sender: broadcast::channel(BUS_CAPACITY).0,
+            wake: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+impl Bus {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
+        self.sender.subscribe()
+    }
+}

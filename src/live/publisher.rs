@@ -1,0 +1,134 @@
+//! Reads the event log after the last id it published and broadcasts each
+//! event to this process's subscribers. Woken by local commits, by NOTIFY
+//! from other replicas, and by a one-second poll should both be missed; as
+//! it always reads from the table, nothing sent while a listener was
+//! reconnecting is lost.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::{CHANNEL, EventKind, LiveEvent};
+use crate::entity::{event, notification};
+use crate::state::AppState;
+
+const BATCH: u64 = 500;
+const POLL: Duration = Duration::from_secs(1);
+
+pub fn spawn(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    if state.db.get_database_backend() == DbBackend::Postgres {
+        tasks.push(spawn_listener(state.clone()));
+    }
+    tasks.push(tokio::spawn(async move {
+        // Subscribers start from now: earlier events are history.
+        let mut last = latest_id(&state.db).await.unwrap_or(0);
+        let mut stopping = state.shutdown_signal();
+        while !state.is_shutting_down() {
+            match publish_new(&state, &mut last).await {
+                Ok(n) if n as u64 == BATCH => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reading events failed"),
+            }
+            tokio::select! {
+                _ = state.bus.wake.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
+                _ = stopping.wait_for(|stop| *stop) => {}
+            }
+        }
+    }));
+    tasks
+}
+
+async fn latest_id(db: &DatabaseConnection) -> anyhow::Result<i64> {
+    let id: Option<i64> = event::Entity::find()
+        .select_only()
+        .column(event::Column::Id)
+        .order_by_desc(event::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(id.unwrap_or(0))
+}
+
+/// Broadcasts the events after `last`, in order; returns how many.
+async fn publish_new(state: &AppState, last: &mut i64) -> anyhow::Result<usize> {
+    let rows = event::Entity::find()
+        .filter(event::Column::Id.gt(*last))
+        .order_by_asc(event::Column::Id)
+        .limit(BATCH)
+        .all(&state.db)
+        .await?;
+    let created: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.kind == "NOTIFICATION_CREATED")
+        .filter_map(|r| r.notification_id)
+        .collect();
+    let mut notifications: HashMap<i64, notification::Model> = notification::Entity::find()
+        .filter(notification::Column::Id.is_in(created))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n))
+        .collect();
+    let count = rows.len();
+    for row in rows {
+        *last = row.id;
+        let loaded = row.notification_id.and_then(|id| notifications.remove(&id));
+        let Some(event) = LiveEvent::from_row(row, loaded) else {
+            continue;
+        };
+        // A notification deleted before it was published is skipped.
+        if event.kind == EventKind::NotificationCreated && event.notification.is_none() {
+            continue;
+        }
+        state.metrics.live_events.inc();
+        // No subscriber is not an error.
+        let _ = state.bus.sender.send(Arc::new(event));
+    }
+    Ok(count)
+}
+
+/// LISTENs for other replicas' commits and wakes the publisher; reconnects
+/// on its own, and wakes the publisher after every reconnect so that what
+/// was missed meanwhile is read from the table.
+fn spawn_listener(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let pool = state.db.get_postgres_connection_pool().clone();
+        while !state.is_shutting_down() {
+            let mut listener = match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "connecting the event listener failed");
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen(CHANNEL).await {
+                tracing::warn!(error = %e, "LISTEN failed");
+                tokio::time::sleep(POLL).await;
+                continue;
+            }
+            state.listener_connected.store(true, Ordering::Relaxed);
+            state.bus.wake.notify_one();
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(_)) => state.bus.wake.notify_one(),
+                    // The connection dropped and will be re-established.
+                    Ok(None) => {
+                        state.listener_connected.store(false, Ordering::Relaxed);
+                        state.bus.wake.notify_one();
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the event listener failed");
+                        break;
+                    }
+                }
+            }
+            state.listener_connected.store(false, Ordering::Relaxed);
+        }
+    })
+}

@@ -1,0 +1,206 @@
+//! Live subscriptions over a real websocket client, both protocols, on both
+//! engines.
+
+mod common;
+
+use std::time::Duration;
+
+use common::ws::{LEGACY_WS, Received, TRANSPORT_WS, WsClient, connect};
+use common::{Engine, JWT_SECRET, TestApp};
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(5);
+const QUIET: Duration = Duration::from_millis(700);
+const CREATED: &str = "subscription { notificationCreated { id type name product { name } viewed } }";
+
+async fn members_receive_gate_changes_and_others_do_not(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token.clone();
+    let product = app.product(&admin, json!({ "name": "live" })).await;
+    let (reader_id, reader) = app.user("reader").await;
+    app.set_member(&product, &reader_id, "READER").await;
+    let (_, outsider) = app.user("outsider").await;
+
+    let mut member = WsClient::authenticated(&app.base, TRANSPORT_WS, &reader).await;
+    member.subscribe("1", CREATED).await;
+    let mut stranger = WsClient::authenticated(&app.base, TRANSPORT_WS, &outsider).await;
+    stranger.subscribe("1", CREATED).await;
+    let mut boss = WsClient::authenticated(&app.base, TRANSPORT_WS, &admin).await;
+    boss.subscribe("a", CREATED).await;
+    // Subscriptions start asynchronously; give them a moment to attach.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    app.import(&admin, &product, &[("x", "CRITICAL")]).await;
+    let data = member.next_data("1", WAIT).await;
+    assert_eq!(
+        data["notificationCreated"]["name"],
+        "Security gate has changed to Failed"
+    );
+    assert_eq!(data["notificationCreated"]["type"], "SECURITY_GATE");
+    assert_eq!(data["notificationCreated"]["product"]["name"], "live");
+    assert_eq!(data["notificationCreated"]["viewed"], false);
+    let seen_by_admin = boss.next_data("a", WAIT).await;
+    assert_eq!(
+        seen_by_admin["notificationCreated"]["id"],
+        data["notificationCreated"]["id"]
+    );
+
+    // An exception is for administrators only.
+    app.gql(
+        Some(&admin),
+        "mutation { injectFault(kind: REQUEST, message: \"boom\") }",
+        json!({}),
+    )
+    .await;
+    let exception = boss.next_data("a", WAIT).await;
+    assert_eq!(exception["notificationCreated"]["type"], "EXCEPTION");
+    member.expect_silence(QUIET).await;
+    stranger.expect_silence(QUIET).await;
+
+    // Revoking the membership stops the stream at once, without reconnecting.
+    app.ok(
+        &admin,
+        "mutation($p: ID!, $u: ID!) { removeProductMember(productId: $p, userId: $u) }",
+        json!({ "p": product, "u": reader_id }),
+    )
+    .await;
+    app.import(&admin, &product, &[]).await;
+    assert_eq!(
+        boss.next_data("a", WAIT).await["notificationCreated"]["name"],
+        "Security gate has changed to Passed"
+    );
+    member.expect_silence(QUIET).await;
+}
+
+async fn deletions_and_unviewed_counts_follow_other_connections(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token.clone();
+    let product = app.product(&admin, json!({ "name": "counts" })).await;
+    let (owner_id, owner) = app.user("owner").await;
+    app.set_member(&product, &owner_id, "OWNER").await;
+    app.import(&admin, &product, &[("x", "CRITICAL")]).await;
+
+    let mut tab = WsClient::authenticated(&app.base, TRANSPORT_WS, &owner).await;
+    tab.subscribe("count", "subscription { unviewedNotificationCount }")
+        .await;
+    assert_eq!(
+        tab.next_data("count", WAIT).await["unviewedNotificationCount"],
+        1,
+        "the current value first"
+    );
+    tab.subscribe("gone", "subscription { notificationDeleted }").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    app.import(&admin, &product, &[]).await;
+    assert_eq!(tab.next_data("count", WAIT).await["unviewedNotificationCount"], 2);
+
+    // Another tab (plain HTTP) marks both viewed.
+    let list = app
+        .ok(&owner, "{ notifications { edges { node { id } } } }", json!({}))
+        .await;
+    let ids: Vec<String> = list["notifications"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    app.ok(
+        &owner,
+        "mutation($ids: [ID!]!) { markNotificationsViewed(ids: $ids) }",
+        json!({ "ids": ids }),
+    )
+    .await;
+    assert_eq!(tab.next_data("count", WAIT).await["unviewedNotificationCount"], 0);
+
+    app.ok(
+        &owner,
+        "mutation($ids: [ID!]!) { deleteNotifications(ids: $ids) }",
+        json!({ "ids": [ids[0]] }),
+    )
+    .await;
+    let deleted = tab.next_data("gone", WAIT).await;
+    assert_eq!(deleted["notificationDeleted"], ids[0].as_str());
+    tab.expect_silence(QUIET).await;
+}
+
+async fn the_legacy_protocol_works_and_the_clients_preference_wins(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token.clone();
+    let product = app.product(&admin, json!({ "name": "legacy" })).await;
+
+    // Python's gql offers the legacy protocol first and relies on getting it.
+    let mut legacy = connect(&app.base, &[LEGACY_WS, TRANSPORT_WS]).await.unwrap();
+    assert_eq!(legacy.protocol, LEGACY_WS);
+    let ack = legacy.init(json!({ "token": admin })).await;
+    assert_eq!(ack, Some(Received::Json(json!({ "type": "connection_ack" }))));
+    legacy.subscribe("1", CREATED).await;
+    let modern = connect(&app.base, &[TRANSPORT_WS, LEGACY_WS]).await.unwrap();
+    assert_eq!(modern.protocol, TRANSPORT_WS);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    app.import(&admin, &product, &[("x", "HIGH")]).await;
+    let data = legacy.next_data("1", WAIT).await;
+    assert_eq!(
+        data["notificationCreated"]["name"],
+        "Security gate has changed to Failed"
+    );
+
+    // No subprotocol we speak: refused at the handshake.
+    assert!(connect(&app.base, &["mqtt"]).await.is_err());
+    assert!(connect(&app.base, &[]).await.is_err());
+}
+
+async fn bad_tokens_silence_and_expiry_close_the_socket(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |c| c.ws_init_timeout = Duration::from_secs(1)).await;
+
+    let mut forged = connect(&app.base, &[TRANSPORT_WS]).await.unwrap();
+    let refused = forged.init(json!({ "authorization": "Bearer not-a-token" })).await;
+    assert_eq!(refused, Some(Received::Closed(Some(4403))));
+
+    let mut silent = connect(&app.base, &[TRANSPORT_WS]).await.unwrap();
+    assert_eq!(
+        silent.next(Duration::from_secs(3)).await,
+        Some(Received::Closed(Some(4408)))
+    );
+
+    // A session token that expires in two seconds: the socket closes then.
+    let now = chrono::Utc::now().timestamp();
+    let short = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({ "sub": "1", "iss": "herald", "iat": now, "exp": now + 2 }),
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap();
+    let mut expiring = WsClient::authenticated(&app.base, TRANSPORT_WS, &short).await;
+    expiring
+        .subscribe("1", "subscription { unviewedNotificationCount }")
+        .await;
+    assert_eq!(expiring.next_data("1", WAIT).await["unviewedNotificationCount"], 0);
+    // The server allows the JWT library's few seconds of leeway at most.
+    assert_eq!(
+        expiring.next(Duration::from_secs(10)).await,
+        Some(Received::Closed(Some(4403)))
+    );
+
+    // API tokens work too.
+    let token = app
+        .ok(
+            &app.admin_token,
+            "mutation { createApiToken(name: \"ws\") { token } }",
+            json!({}),
+        )
+        .await["createApiToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut scripted = connect(&app.base, &[TRANSPORT_WS]).await.unwrap();
+    let ack = scripted.init(json!({ "token": token })).await;
+    assert_eq!(ack, Some(Received::Json(json!({ "type": "connection_ack" }))));
+}
+
+on_both_engines!(
+    members_receive_gate_changes_and_others_do_not,
+    deletions_and_unviewed_counts_follow_other_connections,
+    the_legacy_protocol_works_and_the_clients_preference_wins,
+    bad_tokens_silence_and_expiry_close_the_socket,
+);
