@@ -3,6 +3,7 @@
 //! to expire, after which the row is claimed again: at-least-once.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -162,12 +163,12 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
     let mut messages: HashMap<Option<i64>, Result<Arc<Rendered>, String>> = HashMap::new();
     let mut tasks = JoinSet::new();
     for row in claimed {
-        if !messages.contains_key(&row.notification_id) {
+        if let Entry::Vacant(slot) = messages.entry(row.notification_id) {
             let rendered = render(&state.db, row.notification_id, base_url.as_ref())
                 .await
                 .map(Arc::new)
                 .map_err(|e| format!("could not build the message: {e}"));
-            messages.insert(row.notification_id, rendered);
+            slot.insert(rendered);
         }
         let message = messages[&row.notification_id].clone();
         let state = state.clone();
