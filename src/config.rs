@@ -62,6 +62,10 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// How long a websocket client has to send `connection_init`.
     pub ws_init_timeout: Duration,
+    /// Open websockets one user may hold (on one replica).
+    pub ws_max_connections_per_user: usize,
+    /// Subscriptions one websocket may run at once.
+    pub ws_max_subscriptions: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -87,6 +91,8 @@ impl std::fmt::Debug for Config {
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
             .field("cors_origins", &self.cors_origins)
             .field("ws_init_timeout", &self.ws_init_timeout)
+            .field("ws_max_connections_per_user", &self.ws_max_connections_per_user)
+            .field("ws_max_subscriptions", &self.ws_max_subscriptions)
             .finish()
     }
 }
@@ -124,6 +130,8 @@ impl Default for Config {
             metrics_token: None,
             cors_origins: Vec::new(),
             ws_init_timeout: Duration::from_secs(10),
+            ws_max_connections_per_user: 100,
+            ws_max_subscriptions: 20,
         }
     }
 }
@@ -189,6 +197,12 @@ impl Config {
             config.shutdown_timeout = Duration::from_secs(seconds);
         }
         config.metrics_token = var("HERALD_METRICS_TOKEN");
+        if let Some(n) = parse_var("HERALD_WS_MAX_CONNECTIONS_PER_USER")? {
+            config.ws_max_connections_per_user = n;
+        }
+        if let Some(n) = parse_var("HERALD_WS_MAX_SUBSCRIPTIONS")? {
+            config.ws_max_subscriptions = n;
+        }
         if let Some(origins) = var("HERALD_CORS_ORIGINS") {
             config.cors_origins = origins
                 .split(',')

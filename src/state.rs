@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
@@ -38,6 +38,8 @@ pub struct Inner {
     pub bus: Bus,
     /// On PostgreSQL: whether the LISTEN connection for events is up.
     pub listener_connected: AtomicBool,
+    /// Open websockets per user, for the per-user limit.
+    ws_connections: Mutex<HashMap<i64, usize>>,
 }
 
 impl AppState {
@@ -58,12 +60,34 @@ impl AppState {
             in_flight: Mutex::new(HashSet::new()),
             bus: Bus::default(),
             listener_connected: AtomicBool::new(false),
+            ws_connections: Mutex::new(HashMap::new()),
         })))
     }
 
     /// Email goes out only when SMTP is configured and `emailFrom` is set.
     pub fn email_enabled(&self, settings: &settings::Model) -> bool {
         self.smtp.is_some() && settings.email_from.is_some()
+    }
+
+    /// Counts a new websocket of `user_id`; false when the user is at the limit.
+    pub fn ws_connection_opened(&self, user_id: i64) -> bool {
+        let mut open = self.ws_connections.lock().expect("connections lock");
+        let count = open.entry(user_id).or_default();
+        if *count >= self.config.ws_max_connections_per_user {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    pub fn ws_connection_closed(&self, user_id: i64) {
+        let mut open = self.ws_connections.lock().expect("connections lock");
+        if let Some(count) = open.get_mut(&user_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&user_id);
+            }
+        }
     }
 
     pub fn begin_shutdown(&self) {

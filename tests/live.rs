@@ -198,7 +198,57 @@ async fn bad_tokens_silence_and_expiry_close_the_socket(engine: Engine) {
     assert_eq!(ack, Some(Received::Json(json!({ "type": "connection_ack" }))));
 }
 
+async fn connections_and_subscriptions_are_capped(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |c| {
+        c.ws_max_subscriptions = 2;
+        c.ws_max_connections_per_user = 1;
+    })
+    .await;
+    let admin = app.admin_token.clone();
+    let mut first = WsClient::authenticated(&app.base, TRANSPORT_WS, &admin).await;
+    for id in ["1", "2", "3"] {
+        first.subscribe(id, "subscription { unviewedNotificationCount }").await;
+    }
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(first.next_json(WAIT).await);
+    }
+    let refused = answers
+        .iter()
+        .find(|m| m["type"] == "error")
+        .expect("one subscription refused");
+    assert_eq!(refused["id"], "3");
+    assert!(
+        refused["payload"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 2 subscriptions")
+    );
+    // Completing one frees a place.
+    first.send(json!({ "id": "1", "type": "complete" })).await;
+    assert_eq!(first.next_json(WAIT).await, json!({ "id": "1", "type": "complete" }));
+    first.subscribe("4", "subscription { unviewedNotificationCount }").await;
+    assert_eq!(first.next_data("4", WAIT).await["unviewedNotificationCount"], 0);
+
+    let mut second = connect(&app.base, &[TRANSPORT_WS]).await.unwrap();
+    let over = second.init(json!({ "authorization": format!("Bearer {admin}") })).await;
+    assert_eq!(over, Some(Received::Closed(Some(4429))), "one connection per user here");
+    drop(first);
+    // The place is given back when the first socket closes.
+    let mut third = None;
+    for _ in 0..50 {
+        let mut c = connect(&app.base, &[TRANSPORT_WS]).await.unwrap();
+        if c.init(json!({ "token": admin })).await == Some(Received::Json(json!({ "type": "connection_ack" }))) {
+            third = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(third.is_some(), "a closed socket frees its place");
+}
+
 on_both_engines!(
+    connections_and_subscriptions_are_capped,
     members_receive_gate_changes_and_others_do_not,
     deletions_and_unviewed_counts_follow_other_connections,
     the_legacy_protocol_works_and_the_clients_preference_wins,

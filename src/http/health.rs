@@ -18,11 +18,17 @@ pub(super) async fn alive() -> &'static str {
     "ok"
 }
 
+/// Ready when the database answers and, on PostgreSQL, the listener that
+/// brings other replicas' events is connected.
 pub(super) async fn ready(State(s): State<HttpState>) -> impl IntoResponse {
-    match s.app.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => (StatusCode::OK, "ready"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    if s.app.db.execute_unprepared("SELECT 1").await.is_err() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
     }
+    let postgres = s.app.db.get_database_backend() == DbBackend::Postgres;
+    if postgres && !s.app.listener_connected.load(std::sync::atomic::Ordering::Relaxed) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "event listener not connected");
+    }
+    (StatusCode::OK, "ready")
 }
 
 /// Compares without leaking, through timing, how much of the token matched.

@@ -8,6 +8,7 @@
 //! (4408), 4403 for a bad token and when a session token expires, keepalive
 //! pings, and 1001 when the server shuts down.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -19,7 +20,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt, future};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, mpsc};
 
 use super::HttpState;
 use crate::auth::identity::{authenticate, bearer_token};
@@ -62,8 +63,29 @@ pub(super) async fn upgrade(State(s): State<HttpState>, headers: HeaderMap, ws: 
 #[derive(Default)]
 struct Session {
     refused: AtomicBool,
+    /// Refused because the user holds too many connections already.
+    over_limit: AtomicBool,
+    /// The user counted against the per-user connection limit.
+    counted_user: Mutex<Option<i64>>,
     /// When the session token expires (API tokens do not).
     expires_at: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+}
+
+/// The `type` and `id` of a protocol message.
+fn kind_and_id(bytes: &[u8]) -> Option<(String, Option<String>)> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let kind = value.get("type")?.as_str()?.to_owned();
+    let id = value.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+    Some((kind, id))
+}
+
+/// The error a protocol sends for one refused subscription.
+fn subscription_error(protocol: Protocols, id: &str, message: &str) -> String {
+    let payload = match protocol {
+        Protocols::GraphQLWS => serde_json::json!([{ "message": message }]),
+        Protocols::SubscriptionsTransportWS => serde_json::json!({ "message": message }),
+    };
+    serde_json::json!({ "id": id, "type": "error", "payload": payload }).to_string()
 }
 
 /// The token of a `connection_init` payload: `{"authorization": "Bearer …"}`
@@ -91,13 +113,38 @@ fn close(code: u16, reason: &str) -> Message {
 
 async fn serve(socket: WebSocket, s: HttpState, protocol: Protocols) {
     let (mut sink, stream) = socket.split();
-    let input = stream.take_while(|m| future::ready(m.is_ok())).filter_map(|m| {
-        future::ready(match m {
-            Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
-            Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
-            _ => None,
+    // Subscriptions running on this socket, capped; a subscribe over the cap
+    // is answered with an error for its id instead of being run.
+    let active: Arc<std::sync::Mutex<HashSet<String>>> = Arc::default();
+    let (refuse, mut refused_ids) = mpsc::channel::<String>(16);
+    let cap = s.app.config.ws_max_subscriptions;
+    let input = {
+        let active = active.clone();
+        stream.take_while(|m| future::ready(m.is_ok())).filter_map(move |m| {
+            let bytes = match m {
+                Ok(Message::Text(text)) => text.as_bytes().to_vec(),
+                Ok(Message::Binary(bytes)) => bytes.to_vec(),
+                _ => return future::ready(None),
+            };
+            if let Some((kind, Some(id))) = kind_and_id(&bytes) {
+                let mut running = active.lock().expect("subscriptions lock");
+                match kind.as_str() {
+                    "subscribe" | "start" if !running.contains(&id) && running.len() >= cap => {
+                        let _ = refuse.try_send(id);
+                        return future::ready(None);
+                    }
+                    "subscribe" | "start" => {
+                        running.insert(id);
+                    }
+                    "complete" | "stop" => {
+                        running.remove(&id);
+                    }
+                    _ => {}
+                }
+            }
+            future::ready(Some(bytes))
         })
-    });
+    };
     let session = Arc::new(Session::default());
     let on_init = {
         let (app, session) = (s.app.clone(), session.clone());
@@ -108,6 +155,11 @@ async fn serve(socket: WebSocket, s: HttpState, protocol: Protocols) {
                 .unwrap_or(Auth::Rejected);
             match auth {
                 Auth::User(identity) => {
+                    if !app.ws_connection_opened(identity.user_id()) {
+                        session.over_limit.store(true, Ordering::Relaxed);
+                        return Err(async_graphql::Error::new("Too many connections"));
+                    }
+                    *session.counted_user.lock().await = Some(identity.user_id());
                     if let Some(token) = token.filter(|t| !api_token::looks_like_api_token(t))
                         && let Some(claims) = app.jwt.verify(&token)
                     {
@@ -143,15 +195,25 @@ async fn serve(socket: WebSocket, s: HttpState, protocol: Protocols) {
         let outgoing = tokio::select! {
             message = messages.next() => match message {
                 Some(WsMessage::Text(text)) => {
-                    if !acknowledged && text.contains("\"connection_ack\"") {
-                        acknowledged = true;
+                    match kind_and_id(text.as_bytes()) {
+                        Some((kind, _)) if kind == "connection_ack" => acknowledged = true,
+                        Some((kind, Some(id))) if kind == "complete" => {
+                            active.lock().expect("subscriptions lock").remove(&id);
+                        }
+                        _ => {}
                     }
                     Message::Text(text.into())
                 }
                 Some(WsMessage::Close(code, reason)) => {
                     // async-graphql closes a refused init with 1002; the
-                    // protocol says 4403 Forbidden.
-                    let code = if session.refused.load(Ordering::Relaxed) { 4403 } else { code };
+                    // protocol says 4403 Forbidden (4429 when over the limit).
+                    let code = if session.over_limit.load(Ordering::Relaxed) {
+                        4429
+                    } else if session.refused.load(Ordering::Relaxed) {
+                        4403
+                    } else {
+                        code
+                    };
                     let _ = sink.send(close(code, &reason)).await;
                     break;
                 }
@@ -165,6 +227,9 @@ async fn serve(socket: WebSocket, s: HttpState, protocol: Protocols) {
                 let _ = sink.send(close(4403, "Forbidden: the session token expired")).await;
                 break;
             }
+            Some(id) = refused_ids.recv() => {
+                Message::Text(subscription_error(protocol, &id, &format!("at most {cap} subscriptions per connection")).into())
+            }
             _ = keepalive.tick() => Message::Ping(Vec::new().into()),
             _ = &mut shutdown => {
                 let _ = sink.send(close(1001, "server shutting down")).await;
@@ -175,10 +240,15 @@ async fn serve(socket: WebSocket, s: HttpState, protocol: Protocols) {
             break;
         }
         // A refused legacy client got its connection_error; end here.
-        if session.refused.load(Ordering::Relaxed) && protocol == Protocols::SubscriptionsTransportWS {
+        if (session.refused.load(Ordering::Relaxed) || session.over_limit.load(Ordering::Relaxed))
+            && protocol == Protocols::SubscriptionsTransportWS
+        {
             let _ = sink.send(close(4403, "Forbidden")).await;
             break;
         }
+    }
+    if let Some(user_id) = *session.counted_user.lock().await {
+        s.app.ws_connection_closed(user_id);
     }
 }
 
