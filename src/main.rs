@@ -24,12 +24,19 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
-        )
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match std::env::var("HERALD_LOG_FORMAT").as_deref() {
+        Ok("json") => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        Ok("text") | Err(_) => logs.init(),
+        Ok(other) => anyhow::bail!("HERALD_LOG_FORMAT: expected text or json, got {other:?}"),
+    }
     match cli.command {
         Command::Serve => {
             let config = herald::Config::from_env()?;

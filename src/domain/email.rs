@@ -73,7 +73,8 @@ impl EmailList {
         let mut out: Vec<EmailAddress> = Vec::with_capacity(raw.len());
         for item in raw {
             let address = EmailAddress::parse(field, item.as_ref())?;
-            if !out.contains(&address) {
+            // Mail systems treat addresses case-insensitively: one message each.
+            if !out.iter().any(|a| a.0.eq_ignore_ascii_case(&address.0)) {
                 out.push(address);
             }
         }
@@ -155,7 +156,7 @@ mod tests {
 
     #[test]
     fn list_drops_duplicates_and_round_trips_through_storage() {
-        let list = EmailList::parse("f", &["a@b.io", "c@d.io", "a@b.io"]).unwrap();
+        let list = EmailList::parse("f", &["a@b.io", "c@d.io", "a@b.io", "A@B.io"]).unwrap();
         assert_eq!(list.strings(), vec!["a@b.io", "c@d.io"]);
         assert_eq!(EmailList::from_stored(&list.to_stored()), list);
         assert!(EmailList::from_stored("not json").is_empty());

@@ -22,6 +22,11 @@ impl WebhookUrl {
             return Err(invalid("too long"));
         }
         let url = Url::parse(raw).map_err(|_| invalid("not an absolute URL"))?;
+        // Normalising can lengthen it (percent-encoding); what is stored must
+        // parse again.
+        if url.as_str().len() > Self::MAX_LEN {
+            return Err(invalid("too long"));
+        }
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid("the scheme must be http or https"));
         }

@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::graphql::context::{identity, state, to_id};
 use crate::graphql::error::ApiError;
 use crate::graphql::notifications::{Notification, load_nodes};
+use crate::graphql::types::Product;
 use crate::live::viewer::Viewer;
 use crate::live::{EventKind, LiveEvent};
 use crate::service::notifications;
@@ -74,15 +75,12 @@ impl SubscriptionRoot {
                 };
                 viewer.observe(&event);
                 let Some(row) = created(&event) else { continue };
-                match viewer.visibility_of(&app.db, &event).await {
-                    Ok(Visibility::Hidden) => {}
-                    Ok(_) => match load_nodes(&app.db, &who, vec![(*row).clone()]).await {
-                        Ok(mut nodes) => if let Some(node) = nodes.pop() {
-                            last_sent = Some(node.row.id);
-                            yield Ok(node);
-                        },
-                        Err(e) => { yield Err(ApiError::from(e).into()); break; }
-                    },
+                match node_for(&mut viewer, &app, &event, &row).await {
+                    Ok(Some(node)) => {
+                        last_sent = Some(node.row.id);
+                        yield Ok(node);
+                    }
+                    Ok(None) => {}
                     Err(e) => { yield Err(ApiError::from(e).into()); break; }
                 }
             }
@@ -160,6 +158,35 @@ impl SubscriptionRoot {
             }
         })
     }
+}
+
+/// The node a subscriber receives, built from what the publisher loaded
+/// once: no query per subscriber but a role lookup it has not cached yet.
+async fn node_for(
+    viewer: &mut Viewer,
+    app: &AppState,
+    event: &LiveEvent,
+    row: &notification::Model,
+) -> Result<Option<Notification>, AppError> {
+    let visibility = viewer.visibility_of(&app.db, event).await?;
+    if visibility == Visibility::Hidden {
+        return Ok(None);
+    }
+    let product = match &event.product {
+        Some(p) => Some(Product {
+            row: (**p).clone(),
+            role: viewer.role_on(&app.db, p.id).await?,
+        }),
+        None => None,
+    };
+    Ok(Some(Notification {
+        row: row.clone(),
+        visibility,
+        // Nobody has viewed a notification that was just created.
+        viewed: false,
+        product,
+        user: event.user.as_deref().cloned(),
+    }))
 }
 
 fn created(event: &LiveEvent) -> Option<Arc<notification::Model>> {

@@ -10,6 +10,8 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse};
 
+use tracing::Instrument;
+
 use super::HttpState;
 use crate::auth::Auth;
 use crate::auth::identity::{authenticate, bearer_token};
@@ -73,7 +75,7 @@ pub(super) async fn graphql(
             };
             let app = s.app.clone();
             // Reported after the answer, so the client does not wait for it.
-            tokio::spawn(async move { report_request(&app, failure).await });
+            tokio::spawn(async move { report_request(&app, failure).await }.instrument(tracing::Span::current()));
         }
     }
     let metrics = &s.app.metrics;

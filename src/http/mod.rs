@@ -20,6 +20,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use tracing::Instrument;
+
 use crate::graphql::HeraldSchema;
 use crate::notify::failure::{Failure, report_request};
 use crate::state::AppState;
@@ -112,7 +114,7 @@ fn panic_handler(app: AppState) -> impl Fn(Box<dyn Any + Send + 'static>) -> Res
             product_id: None,
         };
         let app = app.clone();
-        tokio::spawn(async move { report_request(&app, failure).await });
+        tokio::spawn(async move { report_request(&app, failure).await }.instrument(tracing::Span::current()));
         let body = serde_json::json!({
             "data": null,
             "errors": [{ "message": "internal server error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }],

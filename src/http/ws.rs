@@ -283,4 +283,27 @@ mod tests {
         assert_eq!(token_of(&serde_json::json!({})), None);
         assert_eq!(token_of(&serde_json::json!("nope")), None);
     }
+
+    proptest::proptest! {
+        // Whatever a client sends, reading it never panics, and what is read
+        // is consistent with the input.
+        #[test]
+        fn reading_client_input_never_panics(raw in proptest::prelude::any::<String>(), bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let chosen = choose_protocol(&raw);
+            if let Some(p) = chosen {
+                proptest::prop_assert!(raw.contains(p.sec_websocket_protocol()));
+            }
+            let _ = kind_and_id(raw.as_bytes());
+            let _ = kind_and_id(&bytes);
+            if let Ok(value) = serde_json::from_str::<serde_json::Value>(&raw) {
+                let _ = token_of(&value);
+            }
+        }
+
+        #[test]
+        fn message_kinds_and_ids_are_read_back(kind in "[a-z_]{1,20}", id in "[ -~]{0,30}") {
+            let message = serde_json::json!({ "type": kind, "id": id }).to_string();
+            proptest::prop_assert_eq!(kind_and_id(message.as_bytes()), Some((kind, Some(id))));
+        }
+    }
 }

@@ -12,7 +12,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend}
 use tokio::sync::broadcast;
 
 use crate::domain::NotificationType;
-use crate::entity::{event, notification};
+use crate::entity::{event, notification, product, user};
 use crate::error::AppResult;
 
 /// The PostgreSQL channel replicas LISTEN on.
@@ -132,8 +132,11 @@ pub struct LiveEvent {
     pub notification_type: Option<NotificationType>,
     pub product_id: Option<i64>,
     pub user_id: Option<i64>,
-    /// The new notification, loaded once for every subscriber.
+    /// The new notification with its product and user, loaded once for
+    /// every subscriber.
     pub notification: Option<Arc<notification::Model>>,
+    pub product: Option<Arc<product::Model>>,
+    pub user: Option<Arc<user::Model>>,
 }
 
 impl LiveEvent {
@@ -146,6 +149,8 @@ impl LiveEvent {
             product_id: row.product_id,
             user_id: row.user_id,
             notification: notification.map(Arc::new),
+            product: None,
+            user: None,
         })
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{CHANNEL, EventKind, LiveEvent};
-use crate::entity::{event, notification};
+use crate::entity::{event, notification, product, user};
 use crate::state::AppState;
 
 const BATCH: u64 = 500;
@@ -74,13 +74,31 @@ async fn publish_new(state: &AppState, last: &mut i64) -> anyhow::Result<usize> 
         .into_iter()
         .map(|n| (n.id, n))
         .collect();
+    let products: HashMap<i64, Arc<product::Model>> = product::Entity::find()
+        .filter(product::Column::Id.is_in(notifications.values().filter_map(|n| n.product_id)))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, Arc::new(p)))
+        .collect();
+    let users: HashMap<i64, Arc<user::Model>> = user::Entity::find()
+        .filter(user::Column::Id.is_in(notifications.values().filter_map(|n| n.user_id)))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, Arc::new(u)))
+        .collect();
     let count = rows.len();
     for row in rows {
         *last = row.id;
         let loaded = row.notification_id.and_then(|id| notifications.remove(&id));
-        let Some(event) = LiveEvent::from_row(row, loaded) else {
+        let Some(mut event) = LiveEvent::from_row(row, loaded) else {
             continue;
         };
+        if let Some(n) = &event.notification {
+            event.product = n.product_id.and_then(|id| products.get(&id).cloned());
+            event.user = n.user_id.and_then(|id| users.get(&id).cloned());
+        }
         // A notification deleted before it was published is skipped.
         if event.kind == EventKind::NotificationCreated && event.notification.is_none() {
             continue;

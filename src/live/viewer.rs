@@ -37,7 +37,7 @@ impl Viewer {
         concerns_me
     }
 
-    async fn role_on(&mut self, db: &DatabaseConnection, product_id: i64) -> AppResult<Option<Role>> {
+    pub async fn role_on(&mut self, db: &DatabaseConnection, product_id: i64) -> AppResult<Option<Role>> {
         if let Some(role) = self.roles.get(&product_id) {
             return Ok(*role);
         }

@@ -161,7 +161,7 @@ pub async fn report_task(
 
 /// Reports a failure while serving a request.
 pub async fn report_request(state: &AppState, failure: Failure) {
-    tracing::error!(class = %failure.class, message = %failure.message, trace = %failure.trace, "internal error while serving a request");
+    tracing::error!(class = %failure.class, error_message = %failure.message, trace = %failure.trace, "internal error while serving a request");
     if let Err(e) = report(state, failure).await {
         tracing::error!(error = ?e, "reporting an internal error failed");
     }

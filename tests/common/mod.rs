@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod peers;
+pub mod process;
+pub mod ws;
 
 use std::time::Duration;
 
