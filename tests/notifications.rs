@@ -716,7 +716,38 @@ async fn exceptions_and_tasks_reach_every_exception_channel(engine: Engine) {
     assert!(slack_task.raw_body.contains("inject_fault"));
 }
 
+async fn a_hanging_receiver_holds_up_only_its_own_deliveries(engine: Engine) {
+    let stuck = WebhookServer::start().await;
+    let fine = WebhookServer::start().await;
+    stuck.script(vec![Reply::Hang]);
+    let app = TestApp::spawn_with(engine, |c| c.send_timeout = Duration::from_secs(30)).await;
+    let admin = app.admin_token.clone();
+    let a = app
+        .product(
+            &admin,
+            json!({ "name": "a", "notificationSlackWebhook": stuck.url("/a") }),
+        )
+        .await;
+    let b = app
+        .product(
+            &admin,
+            json!({ "name": "b", "notificationSlackWebhook": fine.url("/b") }),
+        )
+        .await;
+    app.import(&admin, &a, &[("x", "CRITICAL")]).await;
+    stuck.wait_for(1, WAIT).await;
+    let started = Instant::now();
+    app.import(&admin, &b, &[("x", "CRITICAL")]).await;
+    fine.wait_for(1, WAIT).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
 on_both_engines!(
+    a_hanging_receiver_holds_up_only_its_own_deliveries,
     replicas_hitting_the_same_exception_at_once_send_it_once,
     exceptions_and_tasks_reach_every_exception_channel,
     gate_change_reaches_every_channel_falling_back_to_the_group,

@@ -15,6 +15,7 @@ use sea_orm::{
     Statement,
 };
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use crate::delivery::{email, guard, slack, teams};
 use crate::domain::notification::{self, NotificationContent, Rendered};
@@ -24,8 +25,8 @@ use crate::entity::{delivery, delivery_attempt, notification as notification_ent
 use crate::metrics::{ChannelLabel, DeliveryLabels};
 use crate::state::AppState;
 
-/// Rows claimed at once, and sent concurrently.
-const BATCH: u64 = 64;
+/// Deliveries sent at once by one worker.
+pub const CONCURRENCY: usize = 64;
 /// The longest the worker sleeps without a wake-up, to pick up retries.
 const IDLE_POLL: Duration = Duration::from_secs(2);
 /// Stored error and response texts are cut to this.
@@ -42,27 +43,52 @@ pub struct Attempt {
 }
 
 /// Runs the worker until the task is aborted.
-/// Runs the worker until the server shuts down: then it claims nothing new
-/// and returns once the batch in hand is recorded.
+/// Runs the worker until the server shuts down: sends run concurrently, up
+/// to [`CONCURRENCY`], and new rows are claimed as soon as a place frees,
+/// so a hanging receiver holds up only its own deliveries. At shutdown it
+/// claims nothing new and returns once the sends in hand are recorded.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut sends: JoinSet<anyhow::Result<()>> = JoinSet::new();
         let mut stopping = state.shutdown_signal();
-        while !state.is_shutting_down() {
-            match run_once(&state).await {
-                Ok(0) => {
-                    let wait = next_wait(&state.db).await.unwrap_or(IDLE_POLL);
-                    tokio::select! {
-                        _ = state.outbox.notified() => {}
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = stopping.wait_for(|stop| *stop) => {}
+        let shutdown = async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        };
+        tokio::pin!(shutdown);
+        loop {
+            let stopping = state.is_shutting_down();
+            if stopping && sends.is_empty() {
+                break;
+            }
+            let room = CONCURRENCY.saturating_sub(sends.len());
+            if !stopping && room > 0 {
+                match start_due(&state, &mut sends, room).await {
+                    // A full claim: more may be due at once.
+                    Ok(n) if n == room => continue,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::error!(error = ?e, "delivery worker failed");
+                        crate::notify::failure::report_task(&state, "delivery_worker", None, None, None, &e).await;
+                        tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::error!(error = ?e, "delivery worker failed");
-                    crate::notify::failure::report_task(&state, "delivery_worker", None, None, None, &e).await;
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            let wait = if stopping || room == 0 {
+                IDLE_POLL
+            } else {
+                next_wait(&state.db).await.unwrap_or(IDLE_POLL)
+            };
+            tokio::select! {
+                Some(done) = sends.join_next(), if !sends.is_empty() => {
+                    let result = done.map_err(anyhow::Error::from).and_then(|recorded| recorded);
+                    if let Err(e) = result {
+                        tracing::error!(error = ?e, "recording a delivery attempt failed");
+                        crate::notify::failure::report_task(&state, "delivery_worker", None, None, None, &e).await;
+                    }
                 }
+                _ = state.outbox.notified(), if !stopping => {}
+                _ = tokio::time::sleep(wait), if !stopping => {}
+                _ = &mut shutdown, if !stopping => {}
             }
         }
     })
@@ -139,9 +165,9 @@ pub async fn claim(db: &DatabaseConnection, limit: u64, lease: Duration) -> anyh
         .await?)
 }
 
-/// Claims one batch, sends it and records the attempts; returns how many.
-pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
-    let claimed = claim(&state.db, BATCH, state.config.delivery_lease).await?;
+/// Claims up to `limit` due rows and starts sending them; returns how many.
+async fn start_due(state: &AppState, sends: &mut JoinSet<anyhow::Result<()>>, limit: usize) -> anyhow::Result<usize> {
+    let claimed = claim(&state.db, limit as u64, state.config.delivery_lease).await?;
     if claimed.is_empty() {
         return Ok(0);
     }
@@ -161,7 +187,6 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
     // One rendering per notification, shared by its deliveries; a failure to
     // render fails those deliveries, not the batch.
     let mut messages: HashMap<Option<i64>, Result<Arc<Rendered>, String>> = HashMap::new();
-    let mut tasks = JoinSet::new();
     for row in claimed {
         if let Entry::Vacant(slot) = messages.entry(row.notification_id) {
             let rendered = render(&state.db, row.notification_id, base_url.as_ref())
@@ -173,32 +198,25 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
         let message = messages[&row.notification_id].clone();
         let state = state.clone();
         let email_from = settings.email_from.clone();
-        tasks.spawn(async move {
-            let attempt = match message {
-                Ok(message) => send(&state, &row, &message, email_from.as_deref()).await,
-                Err(error) => Attempt {
-                    outcome: HttpOutcome::Fail,
-                    status_code: None,
-                    response: None,
-                    error: Some(error),
-                    duration: Duration::ZERO,
-                },
-            };
-            let recorded = record(&state, &row, attempt).await;
-            state.in_flight.lock().expect("in-flight lock").remove(&row.id);
-            recorded
-        });
-    }
-    // Every send is waited for; the first failure to record is reported.
-    let mut first_error = None;
-    while let Some(done) = tasks.join_next().await {
-        let result = done.map_err(anyhow::Error::from).and_then(|recorded| recorded);
-        if let Err(e) = result {
-            first_error.get_or_insert(e);
-        }
-    }
-    if let Some(e) = first_error {
-        return Err(e);
+        let span = tracing::info_span!("delivery", delivery_id = row.id, attempt = row.attempts + 1);
+        sends.spawn(
+            async move {
+                let attempt = match message {
+                    Ok(message) => send(&state, &row, &message, email_from.as_deref()).await,
+                    Err(error) => Attempt {
+                        outcome: HttpOutcome::Fail,
+                        status_code: None,
+                        response: None,
+                        error: Some(error),
+                        duration: Duration::ZERO,
+                    },
+                };
+                let recorded = record(&state, &row, attempt).await;
+                state.in_flight.lock().expect("in-flight lock").remove(&row.id);
+                recorded
+            }
+            .instrument(span),
+        );
     }
     Ok(count)
 }
