@@ -247,7 +247,23 @@ async fn connections_and_subscriptions_are_capped(engine: Engine) {
     assert!(third.is_some(), "a closed socket frees its place");
 }
 
+async fn shutting_down_closes_sockets_with_1001(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let mut client = WsClient::authenticated(&app.base, TRANSPORT_WS, &app.admin_token).await;
+    client
+        .subscribe("1", "subscription { unviewedNotificationCount }")
+        .await;
+    assert_eq!(client.next_data("1", WAIT).await["unviewedNotificationCount"], 0);
+    app.server.state.begin_shutdown();
+    assert_eq!(
+        client.next(WAIT).await,
+        Some(Received::Closed(Some(1001))),
+        "clients reconnect elsewhere"
+    );
+}
+
 on_both_engines!(
+    shutting_down_closes_sockets_with_1001,
     connections_and_subscriptions_are_capped,
     members_receive_gate_changes_and_others_do_not,
     deletions_and_unviewed_counts_follow_other_connections,
