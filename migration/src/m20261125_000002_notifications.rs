@@ -124,14 +124,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The worker's claim: due rows in order. Partial, so it holds only
+        // what is still to be sent and serves ORDER BY … LIMIT directly (the
+        // same SQL on both engines; sea-query builds no partial indexes).
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_deliveries_due")
-                    .table("deliveries")
-                    .col("status")
-                    .col("next_attempt_at")
-                    .to_owned(),
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX idx_deliveries_due ON deliveries (next_attempt_at, id) \
+                 WHERE status IN ('PENDING', 'RETRYING')",
             )
             .await?;
         manager

@@ -61,7 +61,9 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 break;
             }
             let room = CONCURRENCY.saturating_sub(sends.len());
-            if !stopping && room > 0 {
+            // Claim in batches (a quarter of the places at least) rather than
+            // row by row as single sends finish, unless idle.
+            if !stopping && room > 0 && (sends.is_empty() || room >= CONCURRENCY / 4) {
                 match start_due(&state, &mut sends, room).await {
                     // A full claim: more may be due at once.
                     Ok(n) if n == room => continue,
@@ -73,7 +75,8 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                     }
                 }
             }
-            let wait = if stopping || room == 0 {
+            // While sends are running, their completions wake the loop.
+            let wait = if stopping || !sends.is_empty() {
                 IDLE_POLL
             } else {
                 next_wait(&state.db).await.unwrap_or(IDLE_POLL)
