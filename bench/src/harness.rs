@@ -272,7 +272,7 @@ pub async fn gql_at(
     Ok(body)
 }
 
-async fn login_at(http: &reqwest::Client, base: &str, username: &str, password: &str) -> anyhow::Result<String> {
+pub async fn login_at(http: &reqwest::Client, base: &str, username: &str, password: &str) -> anyhow::Result<String> {
     let body = gql_at(
         http,
         &format!("{base}/graphql"),

@@ -9,6 +9,7 @@ mod plans;
 mod receiver;
 mod seed;
 mod stats;
+mod subscribers;
 mod throughput;
 
 use std::process::ExitCode;
@@ -59,6 +60,8 @@ pub enum Command {
     DeliveryThroughput(throughput::Args),
     /// `notifications(first: 25)` under concurrent load, as admin and as a member (PostgreSQL).
     List(list::Args),
+    /// Live subscribers of one product on a separate server process, gate changes at a set rate (PostgreSQL).
+    Subscribers(subscribers::Args),
 }
 
 /// What a subcommand came to.
@@ -100,6 +103,7 @@ async fn main() -> ExitCode {
         Command::DeliveryLatency(args) => latency::run(&bench, args).await,
         Command::DeliveryThroughput(args) => throughput::run(&bench, args).await,
         Command::List(args) => list::run(&bench, args).await,
+        Command::Subscribers(args) => subscribers::run(&bench, args).await,
     };
     if let Err(e) = bench.finish(cli.keep_db).await {
         eprintln!("cleanup: {e:#}");
