@@ -14,14 +14,14 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio::net::TcpSocket;
 use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
 
+use crate::Outcome;
 use crate::harness::{ADMIN_PASSWORD, Bench, gql_at, local_client, login_at};
 use crate::stats::{Summary, met};
-use crate::Outcome;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -82,13 +82,18 @@ async fn subscriber(
     socket.bind(SocketAddr::new(source, 0))?;
     let stream = socket.connect(server).await?;
     let mut request = format!("ws://{server}/graphql/ws").into_client_request()?;
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", HeaderValue::from_static("graphql-transport-ws"));
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
     let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
     let (mut ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
-    ws.send(Message::Text(json!({ "type": "connection_init", "payload": { "token": &*token } }).to_string().into()))
-        .await?;
+    ws.send(Message::Text(
+        json!({ "type": "connection_init", "payload": { "token": &*token } })
+            .to_string()
+            .into(),
+    ))
+    .await?;
     match ws.next().await {
         Some(Ok(Message::Text(t))) if t.contains("connection_ack") => {}
         other => bail!("no connection_ack: {other:?}"),
@@ -142,7 +147,10 @@ pub async fn run(bench: &Bench, args: &Args) -> anyhow::Result<Outcome> {
             .env("DATABASE_URL", &bench.database_url)
             .env("HERALD_LISTEN", server_addr.to_string())
             .env("HERALD_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("HERALD_WS_MAX_CONNECTIONS_PER_USER", (args.subscribers + 100).to_string())
+            .env(
+                "HERALD_WS_MAX_CONNECTIONS_PER_USER",
+                (args.subscribers + 100).to_string(),
+            )
             .env("HERALD_DB_MAX_CONNECTIONS", "20")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -161,8 +169,14 @@ pub async fn run(bench: &Bench, args: &Args) -> anyhow::Result<Outcome> {
     }
     let graphql = format!("{base}/graphql");
     let admin = login_at(&http, &base, "admin", ADMIN_PASSWORD).await?;
-    let product = gql_at(&http, &graphql, Some(&admin), "mutation { createProduct(input: { name: \"live-bench\" }) { id } }", json!({}))
-        .await?["data"]["createProduct"]["id"]
+    let product = gql_at(
+        &http,
+        &graphql,
+        Some(&admin),
+        "mutation { createProduct(input: { name: \"live-bench\" }) { id } }",
+        json!({}),
+    )
+    .await?["data"]["createProduct"]["id"]
         .as_str()
         .context("product")?
         .to_owned();
@@ -174,9 +188,9 @@ pub async fn run(bench: &Bench, args: &Args) -> anyhow::Result<Outcome> {
         json!({}),
     )
     .await?["data"]["createUser"]["id"]
-    .as_str()
-    .context("user")?
-    .to_owned();
+        .as_str()
+        .context("user")?
+        .to_owned();
     gql_at(
         &http,
         &graphql,
@@ -186,8 +200,14 @@ pub async fn run(bench: &Bench, args: &Args) -> anyhow::Result<Outcome> {
     )
     .await?;
     let member_token = login_at(&http, &base, "subscriber", "password-for-bench").await?;
-    let api_token: Arc<str> = gql_at(&http, &graphql, Some(&member_token), "mutation { createApiToken(name: \"bench\") { token } }", json!({}))
-        .await?["data"]["createApiToken"]["token"]
+    let api_token: Arc<str> = gql_at(
+        &http,
+        &graphql,
+        Some(&member_token),
+        "mutation { createApiToken(name: \"bench\") { token } }",
+        json!({}),
+    )
+    .await?["data"]["createApiToken"]["token"]
         .as_str()
         .context("token")?
         .into();
@@ -202,7 +222,12 @@ pub async fn run(bench: &Bench, args: &Args) -> anyhow::Result<Outcome> {
     let mut tasks = Vec::with_capacity(args.subscribers);
     let connecting = Instant::now();
     for i in 0..args.subscribers {
-        let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + (i % usize::from(args.addresses.max(1))) as u8));
+        let source = IpAddr::V4(Ipv4Addr::new(
+            127,
+            0,
+            0,
+            2 + (i % usize::from(args.addresses.max(1))) as u8,
+        ));
         let (token, ready, stop, gate) = (api_token.clone(), ready.clone(), stop_rx.clone(), gate.clone());
         tasks.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await;
@@ -241,7 +266,11 @@ pub async fn run(bench: &Bench, args: &Args) -> anyhow::Result<Outcome> {
     let flipping = Instant::now();
     for i in 0..flips {
         ticker.tick().await;
-        let findings = if i % 2 == 0 { json!([{ "title": "x", "severity": "CRITICAL" }]) } else { json!([]) };
+        let findings = if i % 2 == 0 {
+            json!([{ "title": "x", "severity": "CRITICAL" }])
+        } else {
+            json!([])
+        };
         let body = gql_at(
             &http,
             &graphql,
@@ -305,12 +334,28 @@ pub async fn run(bench: &Bench, args: &Args) -> anyhow::Result<Outcome> {
 
     println!("| measure | value |");
     println!("|---|---|");
-    println!("| subscribers held | {held} of {} (connected in {:.1} s) |", args.subscribers, connect_time.as_secs_f64());
-    println!("| server RSS | {rss_before} KiB before, {rss_idle} KiB idle with subscribers, {rss_busy} KiB after the changes |");
-    println!("| server memory per subscriber | {per_subscriber_kib:.1} KiB (target ≤ 16: {}) |", met(per_subscriber_kib <= 16.0));
-    println!("| gate changes | {flips} in {:.1} s ({:.2}/s) |", flip_time.as_secs_f64(), flips as f64 / flip_time.as_secs_f64());
+    println!(
+        "| subscribers held | {held} of {} (connected in {:.1} s) |",
+        args.subscribers,
+        connect_time.as_secs_f64()
+    );
+    println!(
+        "| server RSS | {rss_before} KiB before, {rss_idle} KiB idle with subscribers, {rss_busy} KiB after the changes |"
+    );
+    println!(
+        "| server memory per subscriber | {per_subscriber_kib:.1} KiB (target ≤ 16: {}) |",
+        met(per_subscriber_kib <= 16.0)
+    );
+    println!(
+        "| gate changes | {flips} in {:.1} s ({:.2}/s) |",
+        flip_time.as_secs_f64(),
+        flips as f64 / flip_time.as_secs_f64()
+    );
     println!("| messages delivered | {delivered} of {expected}; {rate:.0}/s |");
-    println!("| commit → receipt, per message | p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms |", per_message.p50, per_message.p99, per_message.max);
+    println!(
+        "| commit → receipt, per message | p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms |",
+        per_message.p50, per_message.p99, per_message.max
+    );
     println!(
         "| commit → last subscriber, per change | p50 {:.1} ms, p99 {:.1} ms (target < 500: {}) |",
         per_notification.p50,
