@@ -66,7 +66,7 @@ pub async fn reevaluate_all_gates(state: &AppState, actor: Option<i64>) -> anyho
         .await?;
     let mut changed = 0;
     for id in ids {
-        let txn = crate::db::begin(&state.db).await?;
+        let txn = crate::live::begin(&state.db).await?;
         match gate::reevaluate(&txn, state, id, actor).await {
             Ok(change) => {
                 txn.commit().await?;
@@ -116,7 +116,7 @@ pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let cutoff = Utc::now() - chrono::Duration::days(i64::from(settings.notification_retention_days.max(1)));
-    let txn = crate::db::begin(&state.db).await?;
+    let txn = crate::live::begin(&state.db).await?;
     let groups: Vec<(Option<i64>, String, i64)> = notification::Entity::find()
         .select_only()
         .column(notification::Column::ProductId)

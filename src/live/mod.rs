@@ -8,7 +8,7 @@ pub mod viewer;
 use std::sync::Arc;
 
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr};
 use tokio::sync::broadcast;
 
 use crate::domain::NotificationType;
@@ -96,12 +96,29 @@ impl NewEvent {
     }
 }
 
-/// Writes an event inside `txn`: it becomes visible, and is published, only
-/// if the transaction commits. On PostgreSQL the transaction also wakes the
-/// other replicas (NOTIFY is delivered at commit).
+/// Starts a write transaction that may emit events. On PostgreSQL it takes
+/// the events lock first, before any row lock: a transaction that took row
+/// locks and then waited for the events lock could deadlock with one holding
+/// the events lock and waiting for those rows. The lock also makes event ids
+/// follow commit order. SQLite has one writer at a time anyway.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = crate::db::begin(db).await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({EVENTS_LOCK})"))
+            .await?;
+    }
+    Ok(txn)
+}
+
+/// Writes an event inside `txn`, which [`begin`] started: it becomes
+/// visible, and is published, only if the transaction commits. On
+/// PostgreSQL the transaction also wakes the other replicas (NOTIFY is
+/// delivered at commit).
 pub async fn emit(txn: &DatabaseTransaction, new: NewEvent) -> AppResult<()> {
     let postgres = txn.get_database_backend() == DbBackend::Postgres;
     if postgres {
+        // Already held when the transaction came from `begin`; taking it
+        // again is free, and keeps the order right if it did not.
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({EVENTS_LOCK})"))
             .await?;
     }

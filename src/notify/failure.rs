@@ -83,7 +83,7 @@ impl Failure {
 /// the same failure was sent within the rate-limit window. Returns the new
 /// notification's id, or `None` when it was suppressed.
 pub async fn report(state: &AppState, failure: Failure) -> AppResult<Option<i64>> {
-    let txn = crate::db::begin(&state.db).await?;
+    let txn = crate::live::begin(&state.db).await?;
     let settings = settings::load(&txn).await?;
     let key = rate_limit::key(
         &failure.class,

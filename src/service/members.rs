@@ -67,7 +67,7 @@ pub async fn set(
     user_id: i64,
     role: Role,
 ) -> AppResult<(user::Model, Role)> {
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = crate::live::begin(&app.db).await?;
     let mine = manager_role(&txn, who, scope).await?;
     let member = user::Entity::find_by_id(user_id)
         .one(&txn)
@@ -107,7 +107,7 @@ pub async fn set(
 
 /// Removes a member (MAINTAINER+; removing an OWNER takes an OWNER).
 pub async fn remove(app: &AppState, who: &Identity, scope: Scope, user_id: i64) -> AppResult<bool> {
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = crate::live::begin(&app.db).await?;
     let mine = manager_role(&txn, who, scope).await?;
     let Some(before) = current_role(&txn, scope, user_id).await? else {
         return Ok(false);

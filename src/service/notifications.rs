@@ -204,7 +204,7 @@ fn check_bulk(ids: &[i64]) -> AppResult<()> {
 /// see are skipped. Returns how many were newly marked.
 pub async fn mark_viewed(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u64> {
     check_bulk(ids)?;
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = crate::live::begin(&app.db).await?;
     let visible: Vec<i64> = entity::Entity::find()
         .select_only()
         .column(entity::Column::Id)
@@ -246,7 +246,7 @@ pub async fn mark_viewed(app: &AppState, who: &Identity, ids: &[i64]) -> AppResu
 /// skipped; one the caller sees but may not delete refuses the whole call.
 pub async fn delete(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u64> {
     check_bulk(ids)?;
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = crate::live::begin(&app.db).await?;
     let rows = entity::Entity::find()
         .filter(visible_condition(who))
         .filter(entity::Column::Id.is_in(ids.iter().copied()))

@@ -33,7 +33,7 @@ pub struct ObservationEdit {
 const DUPLICATE: &str = "an observation with this fingerprint already exists for this scanner";
 
 pub async fn create(app: &AppState, who: &Identity, new: NewObservation) -> AppResult<observation::Model> {
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = crate::live::begin(&app.db).await?;
     access::product_with_role(&txn, who, new.product_id, Role::Writer).await?;
     let fingerprint = match new.fingerprint {
         Some(f) => f.into_inner(),
@@ -68,7 +68,7 @@ async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<observation::Mode
 }
 
 pub async fn update(app: &AppState, who: &Identity, id: i64, edit: ObservationEdit) -> AppResult<observation::Model> {
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = crate::live::begin(&app.db).await?;
     let current = find(&txn, id).await?;
     access::product_with_role(&txn, who, current.product_id, Role::Writer).await?;
     let product_id = current.product_id;
@@ -91,7 +91,7 @@ pub async fn update(app: &AppState, who: &Identity, id: i64, edit: ObservationEd
 }
 
 pub async fn delete(app: &AppState, who: &Identity, id: i64) -> AppResult<()> {
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = crate::live::begin(&app.db).await?;
     let current = find(&txn, id).await?;
     let product_id = current.product_id;
     access::product_with_role(&txn, who, product_id, Role::Writer).await?;
@@ -119,7 +119,7 @@ pub async fn import(
     scanner: Name,
     findings: Vec<ImportedFinding>,
 ) -> AppResult<ImportOutcome> {
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = crate::live::begin(&app.db).await?;
     access::product_with_role(&txn, who, product_id, Role::Upload).await?;
     let existing: Vec<ExistingObservation> = observation::Entity::find()
         .filter(observation::Column::ProductId.eq(product_id))

@@ -44,7 +44,7 @@ pub async fn update(
     id: i64,
     changes: ProductChanges,
 ) -> AppResult<product_group::Model> {
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = crate::live::begin(&app.db).await?;
     let (current, _) = access::group_with_role(&txn, who, id, Role::Maintainer).await?;
     let mut row = current.clone().into_active_model();
     row.apply_changes(&current, changes);

@@ -62,7 +62,7 @@ pub async fn update(
     group: Patch<i64>,
     changes: ProductChanges,
 ) -> AppResult<product::Model> {
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = crate::live::begin(&app.db).await?;
     let (current, _) = access::product_with_role(&txn, who, id, Role::Maintainer).await?;
     if let Patch::Set(group_id) = group {
         access::group_with_role(&txn, who, group_id, Role::Maintainer).await?;
@@ -90,7 +90,7 @@ pub async fn update(
 
 /// Deletes a product with its observations and memberships (OWNER).
 pub async fn delete(app: &AppState, who: &Identity, id: i64) -> AppResult<()> {
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = crate::live::begin(&app.db).await?;
     let (product, _) = access::product_with_role(&txn, who, id, Role::Owner).await?;
     product.delete(&txn).await?;
     crate::notify::counters::drop_product(&txn, id).await?;
