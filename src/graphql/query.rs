@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, Object};
 use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
 
-use crate::entity::product_group;
+use crate::entity::{notification, product_group};
 use crate::error::AppError;
 use crate::graphql::context::{identity, parse_id, state};
 use crate::graphql::error::ApiResult;
@@ -117,9 +117,11 @@ impl QueryRoot {
         let who = identity(ctx)?;
         let id = parse_id("id", &id)?;
         let db = &state(ctx).db;
-        let Some((row, _)) = notifications::get(db, who, id).await? else {
+        let Some(row) = notification::Entity::find_by_id(id).one(db).await? else {
             return Ok(None);
         };
+        // load_nodes decides visibility (and drops what is hidden) while it
+        // loads the product and roles; deciding it here too would do it twice.
         Ok(load_nodes(db, who, vec![row]).await?.pop())
     }
 

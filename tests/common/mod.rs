@@ -152,17 +152,7 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let body = self
-            .gql(
-                None,
-                "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }",
-                json!({ "u": username, "p": password }),
-            )
-            .await;
-        body["data"]["login"]["token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("login failed: {body}"))
-            .to_owned()
+        login(&self.http, &self.base, username, password).await
     }
 
     /// Creates a user as admin and returns (id, token).
@@ -250,6 +240,23 @@ pub async fn graphql(http: &reqwest::Client, base: &str, token: Option<&str>, qu
     }
     let response = request.send().await.expect("GraphQL request sent");
     response.json().await.expect("GraphQL answers JSON")
+}
+
+/// Logs in at the server at `base` and returns the session token; panics
+/// when that fails.
+pub async fn login(http: &reqwest::Client, base: &str, username: &str, password: &str) -> String {
+    let body = graphql(
+        http,
+        base,
+        None,
+        "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }",
+        json!({ "u": username, "p": password }),
+    )
+    .await;
+    body["data"]["login"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login as {username} at {base} failed: {body}"))
+        .to_owned()
 }
 
 /// The `extensions.code` of the first error.

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{ADMIN_PASSWORD, JWT_SECRET};
 
@@ -248,17 +248,7 @@ impl Herald {
 
     /// Logs in as `username`; panics when that fails.
     pub async fn login_as(&self, username: &str, password: &str) -> String {
-        let body = self
-            .gql(
-                None,
-                "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }",
-                json!({ "u": username, "p": password }),
-            )
-            .await;
-        body["data"]["login"]["token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("login as {username} on {} failed: {body}", self.name))
-            .to_owned()
+        super::login(&self.http, &self.base, username, password).await
     }
 
     /// Logs in as the administrator `admin` with the password it was started with.
