@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::delivery::email;
 use crate::entity::settings;
 use crate::live::Bus;
+use crate::live::fanout::FanOut;
 use crate::metrics::Metrics;
 
 /// What every request handler and background task shares.
@@ -36,6 +37,8 @@ pub struct Inner {
     pub in_flight: Mutex<HashSet<i64>>,
     /// Live subscribers of this process listen here.
     pub bus: Bus,
+    /// This process's `notificationCreated` subscribers.
+    pub fanout: Arc<FanOut>,
     /// On PostgreSQL: whether the LISTEN connection for events is up.
     pub listener_connected: AtomicBool,
     /// Open websockets per user, for the per-user limit.
@@ -46,6 +49,8 @@ impl AppState {
     pub fn new(db: DatabaseConnection, jwt: JwtKeys, hasher: PasswordHasher, config: Config) -> anyhow::Result<Self> {
         let http = crate::delivery::guard::http_client(config.allow_private_targets, config.send_timeout);
         let smtp = config.smtp_url.as_deref().map(email::transport).transpose()?;
+        let metrics = Metrics::default();
+        let fanout = Arc::new(FanOut::new(metrics.live_subscribers.clone()));
         Ok(Self(Arc::new(Inner {
             db,
             jwt,
@@ -54,11 +59,12 @@ impl AppState {
             http,
             smtp,
             outbox: Notify::new(),
-            metrics: Metrics::default(),
+            metrics,
             login_throttle: LoginThrottle::default(),
             shutdown: watch::channel(false).0,
             in_flight: Mutex::new(HashSet::new()),
             bus: Bus::default(),
+            fanout,
             listener_connected: AtomicBool::new(false),
             ws_connections: Mutex::new(HashMap::new()),
         })))

@@ -72,6 +72,52 @@ async fn members_receive_gate_changes_and_others_do_not(engine: Engine) {
     member.expect_silence(QUIET).await;
 }
 
+/// The fan-out executes each notification once per viewer class; what one
+/// member may see must never reach another: roles differ per member, and a
+/// user's own email is theirs (and administrators') alone.
+async fn each_viewer_gets_their_own_view_of_a_shared_notification(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token.clone();
+    let product = app.product(&admin, json!({ "name": "classes" })).await;
+    let (uploader_id, uploader) = app.user("uploader").await;
+    let (peer_id, peer) = app.user("peer").await;
+    let (owner_id, owner) = app.user("owner").await;
+    app.set_member(&product, &uploader_id, "UPLOAD").await;
+    app.set_member(&product, &peer_id, "UPLOAD").await;
+    app.set_member(&product, &owner_id, "OWNER").await;
+    const VIEW: &str = "subscription { notificationCreated { id product { myRole } user { username email } } }";
+    let mut clients = Vec::new();
+    for token in [&uploader, &peer, &owner, &admin] {
+        let mut client = WsClient::authenticated(&app.base, TRANSPORT_WS, token).await;
+        client.subscribe("view", VIEW).await;
+        clients.push(client);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // The uploader's own import: they are the notification's user.
+    app.import(&uploader, &product, &[("x", "CRITICAL")]).await;
+    let mut seen = Vec::new();
+    for client in &mut clients {
+        seen.push(client.next_data("view", WAIT).await["notificationCreated"].clone());
+    }
+    let [by_uploader, by_peer, by_owner, by_admin] = &seen[..] else {
+        unreachable!()
+    };
+    assert_eq!(by_uploader["id"], by_admin["id"]);
+    assert_eq!(by_uploader["user"]["username"], "uploader");
+    assert_eq!(by_uploader["user"]["email"], "uploader@example.com", "their own email");
+    assert_eq!(by_peer["user"]["email"], json!(null), "same role, someone else's email");
+    assert_eq!(by_admin["user"]["email"], "uploader@example.com");
+    assert_eq!(by_uploader["product"]["myRole"], "UPLOAD");
+    assert_eq!(by_peer["product"]["myRole"], "UPLOAD");
+    assert_eq!(by_owner["product"]["myRole"], "OWNER");
+    assert_eq!(by_owner["user"]["email"], json!(null));
+
+    // Over HTTP the subscription is refused with a clear error.
+    let over_http = app.gql(Some(&admin), VIEW, json!({})).await;
+    assert!(over_http.get("errors").is_some(), "{over_http}");
+}
+
 async fn deletions_and_unviewed_counts_follow_other_connections(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let admin = app.admin_token.clone();
@@ -266,6 +312,7 @@ on_both_engines!(
     shutting_down_closes_sockets_with_1001,
     connections_and_subscriptions_are_capped,
     members_receive_gate_changes_and_others_do_not,
+    each_viewer_gets_their_own_view_of_a_shared_notification,
     deletions_and_unviewed_counts_follow_other_connections,
     the_legacy_protocol_works_and_the_clients_preference_wins,
     bad_tokens_silence_and_expiry_close_the_socket,

@@ -14,9 +14,9 @@
 //!   `parse_retry_after`, `next_delay`);
 //! - the message builders for Slack, Teams and email.
 //!
-//! The websocket protocol's readers of client input (`choose_protocol`,
-//! `kind_and_id`, `token_of`) are private to `src/http/ws.rs` and have their
-//! properties there, next to them.
+//! The websocket protocol's readers of client input (`Protocol::parse`,
+//! `Protocol::choose`, `token_of`) have their properties next to them, in
+//! `src/live/protocol.rs` and `src/http/ws.rs`.
 //!
 //! Found so far (and fixed): a webhook URL accepted on input whose
 //! normalised form (percent-encoding, an added `/`) was over the length

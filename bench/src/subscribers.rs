@@ -68,6 +68,9 @@ impl Drop for Child {
     }
 }
 
+/// What the web app's inbox subscribes to.
+const SUBSCRIPTION: &str = "subscription { notificationCreated { id type name message createdAt viewed product { id name securityGate myRole } user { id username fullName } } }";
+
 /// Receipts of one subscriber: (notification id, when).
 type Receipts = Vec<(i64, Instant)>;
 
@@ -99,7 +102,7 @@ async fn subscriber(
         other => bail!("no connection_ack: {other:?}"),
     }
     ws.send(Message::Text(
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { notificationCreated { id } }" } })
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIPTION } })
             .to_string()
             .into(),
     ))
@@ -111,9 +114,10 @@ async fn subscriber(
             message = ws.next() => match message {
                 Some(Ok(Message::Text(text))) => {
                     let at = Instant::now();
-                    // `…"notificationCreated":{"id":"123"}…`: the last id is the notification's.
-                    if let Some(start) = text.rfind("\"id\":\"") {
-                        let rest = &text[start + 6..];
+                    // `…"notificationCreated":{"id":"123",…`
+                    const KEY: &str = "\"notificationCreated\":{\"id\":\"";
+                    if let Some(start) = text.find(KEY) {
+                        let rest = &text[start + KEY.len()..];
                         if let Some(id) = rest.split('"').next().and_then(|v| v.parse().ok()) {
                             receipts.push((id, at));
                         }

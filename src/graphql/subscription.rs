@@ -1,28 +1,25 @@
 //! Live subscriptions. Each subscriber receives what `notifications` would
-//! show it at that moment: visibility is decided per event, with roles
-//! cached until a membership change concerns the subscriber.
+//! show it at that moment: visibility is decided per event, from roles
+//! read again after any membership change.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Subscription};
-use futures_util::Stream;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use futures_util::{Stream, StreamExt, stream};
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::domain::Role;
 use crate::domain::notification::Visibility;
-use crate::entity::notification;
 use crate::error::AppError;
 use crate::graphql::context::{identity, state, to_id};
 use crate::graphql::error::ApiError;
-use crate::graphql::notifications::{Notification, load_nodes};
+use crate::graphql::notifications::Notification;
 use crate::graphql::types::Product;
+use crate::live::fanout::Slot;
 use crate::live::viewer::Viewer;
 use crate::live::{EventKind, LiveEvent};
 use crate::service::notifications;
 use crate::state::AppState;
-
-/// Notifications a resync after falling behind may replay at once.
-const RESYNC_LIMIT: u64 = 100;
 
 pub struct SubscriptionRoot;
 
@@ -45,46 +42,23 @@ impl Drop for Counted {
 #[Subscription]
 impl SubscriptionRoot {
     /// New notifications the subscriber may see, as they are committed.
+    /// Runs over `/graphql/ws` only, where the live fan-out executes each
+    /// notification once per query and viewer class (see `live::fanout`).
     async fn notification_created(
         &self,
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = async_graphql::Result<Notification>>, ApiError> {
-        let who = identity(ctx)?.clone();
-        let app = state(ctx).clone();
-        let mut events = app.bus.subscribe();
-        Ok(async_stream::stream! {
-            let _counted = Counted::new(&app);
-            let mut viewer = Viewer::new(who.clone());
-            let mut last_sent: Option<i64> = None;
-            loop {
-                let event = match events.recv().await {
-                    Ok(event) => event,
-                    Err(RecvError::Closed) => break,
-                    Err(RecvError::Lagged(_)) => {
-                        // Fell behind: replay from the table what came after
-                        // the last one sent, rather than drop anything.
-                        match replay_after(&app.db, &who, last_sent).await {
-                            Ok(nodes) => for node in nodes {
-                                last_sent = Some(node.row.id);
-                                yield Ok(node);
-                            },
-                            Err(e) => { yield Err(ApiError::from(e).into()); break; }
-                        }
-                        continue;
-                    }
-                };
-                viewer.observe(&event);
-                let Some(row) = created(&event) else { continue };
-                match node_for(&mut viewer, &app, &event, &row).await {
-                    Ok(Some(node)) => {
-                        last_sent = Some(node.row.id);
-                        yield Ok(node);
-                    }
-                    Ok(None) => {}
-                    Err(e) => { yield Err(ApiError::from(e).into()); break; }
-                }
-            }
-        })
+        identity(ctx)?;
+        if let Some(rendering) = ctx.data_opt::<Rendering>() {
+            let node = rendering.node();
+            return Ok(stream::iter([Ok(node)]).left_stream());
+        }
+        let Some(slot) = ctx.data_opt::<Arc<Slot>>() else {
+            return Err(AppError::invalid("notificationCreated", "subscribe over the websocket at /graphql/ws").into());
+        };
+        slot.register(&state(ctx).fanout);
+        // The fan-out sends the results; this stream has nothing to add.
+        Ok(stream::empty().right_stream())
     }
 
     /// Ids of deleted notifications the subscriber could see.
@@ -160,39 +134,29 @@ impl SubscriptionRoot {
     }
 }
 
-/// The node a subscriber receives, built from what the publisher loaded
-/// once: no query per subscriber but a role lookup it has not cached yet.
-async fn node_for(
-    viewer: &mut Viewer,
-    app: &AppState,
-    event: &LiveEvent,
-    row: &notification::Model,
-) -> Result<Option<Notification>, AppError> {
-    let visibility = viewer.visibility_of(&app.db, event).await?;
-    if visibility == Visibility::Hidden {
-        return Ok(None);
-    }
-    let product = match &event.product {
-        Some(p) => Some(Product {
-            row: (**p).clone(),
-            role: viewer.role_on(&app.db, p.id).await?,
-        }),
-        None => None,
-    };
-    Ok(Some(Notification {
-        row: row.clone(),
-        visibility,
-        // Nobody has viewed a notification that was just created.
-        viewed: false,
-        product,
-        user: event.user.as_deref().cloned(),
-    }))
+/// One new notification as the fan-out renders it for a class of viewers:
+/// the request carrying it yields that notification once.
+pub struct Rendering {
+    pub event: Arc<LiveEvent>,
+    pub visibility: Visibility,
+    pub role: Option<Role>,
 }
 
-fn created(event: &LiveEvent) -> Option<Arc<notification::Model>> {
-    (event.kind == EventKind::NotificationCreated)
-        .then(|| event.notification.clone())
-        .flatten()
+impl Rendering {
+    fn node(&self) -> Notification {
+        let row = self.event.notification.as_deref().cloned();
+        Notification {
+            row: row.expect("the fan-out renders created notifications only"),
+            visibility: self.visibility,
+            // Nobody has viewed a notification that was just created.
+            viewed: false,
+            product: self.event.product.as_deref().map(|p| Product {
+                row: p.clone(),
+                role: self.role,
+            }),
+            user: self.event.user.as_deref().cloned(),
+        }
+    }
 }
 
 /// Whether `event` can change the viewer's unviewed count.
@@ -207,22 +171,4 @@ async fn count_may_change(viewer: &mut Viewer, app: &AppState, event: &LiveEvent
         }
         EventKind::Membership | EventKind::Resync => false,
     }
-}
-
-/// Visible notifications after `after`, oldest first.
-async fn replay_after(
-    db: &sea_orm::DatabaseConnection,
-    who: &crate::auth::Identity,
-    after: Option<i64>,
-) -> Result<Vec<Notification>, AppError> {
-    let mut query = notification::Entity::find().filter(notifications::visible_condition(who));
-    if let Some(after) = after {
-        query = query.filter(notification::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(notification::Column::Id)
-        .limit(RESYNC_LIMIT)
-        .all(db)
-        .await?;
-    load_nodes(db, who, rows).await
 }

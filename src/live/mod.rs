@@ -2,6 +2,8 @@
 //! reads it in commit order and broadcasts to this process's subscribers,
 //! and the PostgreSQL LISTEN that wakes it when another replica wrote.
 
+pub mod fanout;
+pub mod protocol;
 pub mod publisher;
 pub mod viewer;
 

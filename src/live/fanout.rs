@@ -1,0 +1,646 @@
+//! Fan-out of new notifications to `notificationCreated` subscribers. Each
+//! event is executed and serialised once per query and viewer class, not
+//! once per subscriber, and the same bytes go to every subscriber of the
+//! class: with thousands of subscribers this is what keeps a gate change
+//! from costing thousands of GraphQL executions.
+//!
+//! A viewer class is what a result can depend on: administrator or not, and
+//! the role on the notification's product. A query selecting a field that
+//! depends on who asks beyond that ([`VIEWER_FIELDS`]) is run per user.
+//!
+//! Each connection receives its results through a bounded [`Outbox`]. A
+//! connection whose outbox is full has fallen behind: its subscriptions are
+//! taken out of the fan-out and the connection tells the client to reload
+//! and subscribe again, rather than drop events silently or grow memory.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use async_graphql::parser::types::{DocumentOperations, Selection, SelectionSet};
+use prometheus_client::metrics::gauge::Gauge;
+use tokio::sync::{Notify, broadcast::error::RecvError, mpsc};
+
+use super::protocol::Operation;
+use super::{EventKind, LiveEvent};
+use crate::auth::{Auth, Identity};
+use crate::domain::notification::{Visibility, visibility};
+use crate::domain::{NotificationType, Role};
+use crate::error::AppResult;
+use crate::graphql::HeraldSchema;
+use crate::graphql::subscription::Rendering;
+use crate::service::access;
+use crate::state::AppState;
+
+/// Results a connection may have queued before it counts as fallen behind.
+pub const OUTBOX_CAPACITY: usize = 256;
+
+/// Fields whose value depends on the viewer beyond administrator-or-not and
+/// the role on the notification's product: a user's email (shown to that
+/// user and to administrators) and anything about a product group (the
+/// viewer's own role on it, and the group's products they see). The test
+/// `every_field_reachable_from_a_notification_is_classified` keeps this list
+/// honest when the schema grows.
+pub const VIEWER_FIELDS: &[&str] = &["email", "productGroup"];
+
+/// One result for one subscription of a connection.
+pub struct Frame {
+    pub id: Arc<str>,
+    /// The serialised GraphQL response, shared by the whole viewer class.
+    pub payload: Arc<str>,
+}
+
+/// Where a connection receives its fanned-out results.
+#[derive(Clone)]
+pub struct Outbox {
+    frames: mpsc::Sender<Frame>,
+    lagged: Arc<Lagged>,
+}
+
+/// The subscriptions of a connection that fell behind.
+#[derive(Default)]
+pub struct Lagged {
+    ids: Mutex<Vec<Arc<str>>>,
+    pub notify: Notify,
+}
+
+impl Lagged {
+    pub fn take(&self) -> Vec<Arc<str>> {
+        std::mem::take(&mut *self.ids.lock().expect("lagged lock"))
+    }
+
+    fn push(&self, id: Arc<str>) {
+        self.ids.lock().expect("lagged lock").push(id);
+        self.notify.notify_one();
+    }
+}
+
+impl Outbox {
+    pub fn new() -> (Self, mpsc::Receiver<Frame>) {
+        let (frames, receiver) = mpsc::channel(OUTBOX_CAPACITY);
+        let outbox = Self {
+            frames,
+            lagged: Arc::default(),
+        };
+        (outbox, receiver)
+    }
+
+    pub fn lagged(&self) -> &Lagged {
+        &self.lagged
+    }
+}
+
+/// A query as subscribers sent it, shared by all who sent the same.
+pub struct Template {
+    key: TemplateKey,
+    pub operation: Operation,
+    /// Selects one of [`VIEWER_FIELDS`]: executed per user.
+    per_user: bool,
+}
+
+/// Query, variables and operation name.
+type TemplateKey = (String, String, Option<String>);
+
+struct Subscriber {
+    template: Arc<Template>,
+    who: Arc<Identity>,
+    id: Arc<str>,
+    outbox: Outbox,
+}
+
+#[derive(Default)]
+struct Registry {
+    next_key: u64,
+    subscribers: HashMap<u64, Subscriber>,
+    templates: HashMap<TemplateKey, Weak<Template>>,
+}
+
+impl Registry {
+    fn remove(&mut self, key: u64) -> Option<Subscriber> {
+        let subscriber = self.subscribers.remove(&key)?;
+        // This subscriber and the map's weak reference: the last user.
+        if Arc::strong_count(&subscriber.template) == 1 {
+            self.templates.remove(&subscriber.template.key);
+        }
+        Some(subscriber)
+    }
+}
+
+/// This process's `notificationCreated` subscribers.
+pub struct FanOut {
+    registry: Mutex<Registry>,
+    gauge: Gauge,
+}
+
+/// Held by the connection while the subscription runs; dropping it ends it.
+pub struct Registration {
+    fanout: Arc<FanOut>,
+    key: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.fanout.remove(self.key);
+    }
+}
+
+/// What a websocket subscription carries into the `notificationCreated`
+/// resolver, which hands it to the fan-out once async-graphql has parsed,
+/// validated and authorised the subscription.
+pub struct Slot {
+    pub id: Arc<str>,
+    pub operation: Operation,
+    pub who: Arc<Identity>,
+    pub outbox: Outbox,
+    registration: Mutex<Option<Registration>>,
+}
+
+impl Slot {
+    pub fn new(id: Arc<str>, operation: Operation, who: Arc<Identity>, outbox: Outbox) -> Self {
+        Self {
+            id,
+            operation,
+            who,
+            outbox,
+            registration: Mutex::new(None),
+        }
+    }
+
+    pub fn register(&self, fanout: &Arc<FanOut>) {
+        let registration = fanout.register(self);
+        *self.registration.lock().expect("slot lock") = Some(registration);
+    }
+
+    /// The registration, if the subscription went to the fan-out.
+    pub fn take_registration(&self) -> Option<Registration> {
+        self.registration.lock().expect("slot lock").take()
+    }
+}
+
+/// Subscribers who receive the same bytes.
+struct Class {
+    template: Arc<Template>,
+    who: Arc<Identity>,
+    visibility: Visibility,
+    role: Option<Role>,
+    members: Vec<u64>,
+}
+
+impl FanOut {
+    pub fn new(gauge: Gauge) -> Self {
+        Self {
+            registry: Mutex::default(),
+            gauge,
+        }
+    }
+
+    fn register(self: &Arc<Self>, slot: &Slot) -> Registration {
+        let mut registry = self.registry.lock().expect("fan-out lock");
+        let op = &slot.operation;
+        let key: TemplateKey = (
+            op.query.clone(),
+            op.variables.as_ref().map(|v| v.to_string()).unwrap_or_default(),
+            op.operation_name.clone(),
+        );
+        let template = match registry.templates.get(&key).and_then(Weak::upgrade) {
+            Some(template) => template,
+            None => {
+                let template = Arc::new(Template {
+                    per_user: depends_on_viewer(&op.query),
+                    operation: op.clone(),
+                    key: key.clone(),
+                });
+                registry.templates.insert(key, Arc::downgrade(&template));
+                template
+            }
+        };
+        registry.next_key += 1;
+        let key = registry.next_key;
+        registry.subscribers.insert(
+            key,
+            Subscriber {
+                template,
+                who: slot.who.clone(),
+                id: slot.id.clone(),
+                outbox: slot.outbox.clone(),
+            },
+        );
+        self.gauge.inc();
+        Registration {
+            fanout: self.clone(),
+            key,
+        }
+    }
+
+    fn remove(&self, key: u64) {
+        // Runs in drop: a poisoned lock must not turn a panic into an abort.
+        let mut registry = self.registry.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if registry.remove(key).is_some() {
+            self.gauge.dec();
+        }
+    }
+
+    pub fn subscribers(&self) -> usize {
+        self.registry.lock().expect("fan-out lock").subscribers.len()
+    }
+
+    /// Groups the subscribers who may see a `kind` notification into
+    /// classes; `role_of` gives a non-administrator's role on its product.
+    fn classify(&self, kind: NotificationType, role_of: impl Fn(i64) -> Option<Role>) -> Vec<Class> {
+        type ClassKey = (usize, bool, Option<Role>, Option<i64>);
+        let registry = self.registry.lock().expect("fan-out lock");
+        let mut classes: HashMap<ClassKey, Class> = HashMap::new();
+        for (key, s) in &registry.subscribers {
+            let admin = s.who.is_admin();
+            let role = if admin {
+                Some(Role::Owner)
+            } else {
+                role_of(s.who.user_id())
+            };
+            let seen = visibility(kind, admin, role);
+            if seen == Visibility::Hidden {
+                continue;
+            }
+            let user = s.template.per_user.then(|| s.who.user_id());
+            let class_key = (Arc::as_ptr(&s.template) as usize, admin, role, user);
+            classes
+                .entry(class_key)
+                .or_insert_with(|| Class {
+                    template: s.template.clone(),
+                    who: s.who.clone(),
+                    visibility: seen,
+                    role,
+                    members: Vec::new(),
+                })
+                .members
+                .push(*key);
+        }
+        classes.into_values().collect()
+    }
+
+    /// Queues `payload` for `members`; those whose outbox is full fell
+    /// behind and leave the fan-out.
+    fn send(&self, members: &[u64], payload: &Arc<str>) {
+        let mut registry = self.registry.lock().expect("fan-out lock");
+        let mut gone = Vec::new();
+        for key in members {
+            let Some(s) = registry.subscribers.get(key) else {
+                continue;
+            };
+            let frame = Frame {
+                id: s.id.clone(),
+                payload: payload.clone(),
+            };
+            match s.outbox.frames.try_send(frame) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    s.outbox.lagged.push(s.id.clone());
+                    gone.push(*key);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(*key),
+            }
+        }
+        for key in gone {
+            if registry.remove(key).is_some() {
+                self.gauge.dec();
+            }
+        }
+    }
+
+    /// Every subscriber missed events (the fan-out itself fell behind, or
+    /// could not read what an event needs): all are told to resubscribe.
+    fn all_fell_behind(&self) {
+        let mut registry = self.registry.lock().expect("fan-out lock");
+        for (_, s) in registry.subscribers.drain() {
+            s.outbox.lagged.push(s.id.clone());
+            self.gauge.dec();
+        }
+        registry.templates.clear();
+    }
+}
+
+/// Runs the fan-out of this process: reads the bus in commit order.
+pub fn spawn(state: AppState, schema: HeraldSchema) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut events = state.bus.subscribe();
+        // Each product's members and roles, until memberships change.
+        let mut audiences: HashMap<i64, Arc<HashMap<i64, Role>>> = HashMap::new();
+        let mut stopping = state.shutdown_signal();
+        loop {
+            let received = tokio::select! {
+                received = events.recv() => received,
+                _ = stopping.wait_for(|stop| *stop) => break,
+            };
+            match received {
+                Ok(event) => match event.kind {
+                    EventKind::Membership | EventKind::Resync => audiences.clear(),
+                    EventKind::NotificationCreated => {
+                        if let Err(e) = fan_out(&state, &schema, &mut audiences, &event).await {
+                            tracing::warn!(error = %e, event = event.id, "live fan-out failed");
+                            state.fanout.all_fell_behind();
+                        }
+                    }
+                    EventKind::NotificationDeleted | EventKind::Viewed => {}
+                },
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "live fan-out fell behind the event bus");
+                    audiences.clear();
+                    state.fanout.all_fell_behind();
+                }
+                Err(RecvError::Closed) => break,
+            }
+        }
+    })
+}
+
+async fn fan_out(
+    state: &AppState,
+    schema: &HeraldSchema,
+    audiences: &mut HashMap<i64, Arc<HashMap<i64, Role>>>,
+    event: &Arc<LiveEvent>,
+) -> AppResult<()> {
+    let Some(kind) = event.notification_type else {
+        return Ok(());
+    };
+    if state.fanout.subscribers() == 0 {
+        return Ok(());
+    }
+    let audience = match &event.product {
+        Some(product) if kind != NotificationType::Exception => match audiences.get(&product.id) {
+            Some(audience) => Some(audience.clone()),
+            None => {
+                let audience = Arc::new(access::product_audience(&state.db, product).await?);
+                audiences.insert(product.id, audience.clone());
+                Some(audience)
+            }
+        },
+        _ => None,
+    };
+    let classes = state
+        .fanout
+        .classify(kind, |user| audience.as_ref().and_then(|a| a.get(&user).copied()));
+    for class in classes {
+        let op = &class.template.operation;
+        let mut request = async_graphql::Request::new(op.query.clone())
+            .data(Auth::User((*class.who).clone()))
+            .data(Rendering {
+                event: event.clone(),
+                visibility: class.visibility,
+                role: class.role,
+            });
+        if let Some(variables) = &op.variables {
+            request = request.variables(async_graphql::Variables::from_json(variables.clone()));
+        }
+        if let Some(name) = &op.operation_name {
+            request = request.operation_name(name.clone());
+        }
+        use futures_util::StreamExt;
+        let Some(response) = schema.execute_stream(request).next().await else {
+            continue;
+        };
+        let payload: Arc<str> = serde_json::to_string(&response)
+            .map_err(crate::error::AppError::internal)?
+            .into();
+        state.fanout.send(&class.members, &payload);
+    }
+    Ok(())
+}
+
+/// Whether `query` selects a field of [`VIEWER_FIELDS`] anywhere (in any
+/// operation or fragment: an over-approximation, which is safe). A query
+/// that does not parse is treated as viewer-dependent.
+pub fn depends_on_viewer(query: &str) -> bool {
+    fn selects(set: &SelectionSet) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                VIEWER_FIELDS.contains(&field.node.name.node.as_str()) || selects(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => selects(&fragment.node.selection_set.node),
+            // Named fragments are looked at below, on their own.
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return true;
+    };
+    let operations = match &document.operations {
+        DocumentOperations::Single(op) => selects(&op.node.selection_set.node),
+        DocumentOperations::Multiple(ops) => ops.values().any(|op| selects(&op.node.selection_set.node)),
+    };
+    operations || document.fragments.values().any(|f| selects(&f.node.selection_set.node))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(id: i64) -> Arc<Identity> {
+        Arc::new(Identity {
+            user: crate::entity::user::Model {
+                id,
+                username: format!("user{id}"),
+                email: None,
+                full_name: None,
+                password_hash: String::new(),
+                is_admin: false,
+                created_at: chrono::Utc::now(),
+            },
+        })
+    }
+
+    fn operation(query: &str) -> Operation {
+        Operation {
+            query: query.to_owned(),
+            variables: None,
+            operation_name: None,
+        }
+    }
+
+    #[test]
+    fn members_of_a_class_share_one_execution_and_strangers_get_nothing() {
+        let fanout = Arc::new(FanOut::new(Gauge::default()));
+        let (outbox, _frames) = Outbox::new();
+        let query = "subscription { notificationCreated { id } }";
+        let slots: Vec<Slot> = (1..=3)
+            .map(|user| {
+                Slot::new(
+                    format!("s{user}").into(),
+                    operation(query),
+                    member(user),
+                    outbox.clone(),
+                )
+            })
+            .collect();
+        slots.iter().for_each(|s| s.register(&fanout));
+        let per_user = Slot::new(
+            "p".into(),
+            operation("subscription { notificationCreated { user { email } } }"),
+            member(4),
+            outbox,
+        );
+        per_user.register(&fanout);
+        assert_eq!(fanout.subscribers(), 4);
+
+        // Users 1 and 2 read, 3 owns, 4 reads with a per-user query, 5 is nobody.
+        let roles = HashMap::from([
+            (1, Role::Reader),
+            (2, Role::Reader),
+            (3, Role::Owner),
+            (4, Role::Reader),
+        ]);
+        let mut classes = fanout.classify(NotificationType::SecurityGate, |u| roles.get(&u).copied());
+        classes.sort_by_key(|c| c.members.len());
+        let sizes: Vec<usize> = classes.iter().map(|c| c.members.len()).collect();
+        assert_eq!(
+            sizes,
+            [1, 1, 2],
+            "readers share, the owner and the per-user query do not"
+        );
+        assert!(
+            fanout
+                .classify(NotificationType::Exception, |u| roles.get(&u).copied())
+                .is_empty()
+        );
+
+        // Ending a subscription takes it out; its template goes with the last.
+        drop(classes);
+        drop(per_user.take_registration());
+        assert_eq!(fanout.subscribers(), 3);
+        assert_eq!(fanout.registry.lock().unwrap().templates.len(), 1);
+    }
+
+    #[test]
+    fn a_connection_that_does_not_read_falls_behind_and_is_told() {
+        let gauge = Gauge::default();
+        let fanout = Arc::new(FanOut::new(gauge.clone()));
+        let (outbox, mut frames) = Outbox::new();
+        let slot = Slot::new(
+            "1".into(),
+            operation("subscription { notificationCreated { id } }"),
+            member(1),
+            outbox.clone(),
+        );
+        slot.register(&fanout);
+        let key = fanout
+            .registry
+            .lock()
+            .unwrap()
+            .subscribers
+            .keys()
+            .copied()
+            .next()
+            .unwrap();
+        let payload: Arc<str> = "{}".into();
+        for _ in 0..OUTBOX_CAPACITY {
+            fanout.send(&[key], &payload);
+        }
+        assert_eq!(fanout.subscribers(), 1, "a full outbox is not yet behind");
+        assert!(outbox.lagged().take().is_empty());
+        fanout.send(&[key], &payload);
+        assert_eq!(fanout.subscribers(), 0, "one more and it is out");
+        assert_eq!(gauge.get(), 0);
+        assert_eq!(outbox.lagged().take(), vec![Arc::<str>::from("1")]);
+        // What was queued before is still there, in order, for the client.
+        let mut queued = 0;
+        while frames.try_recv().is_ok() {
+            queued += 1;
+        }
+        assert_eq!(queued, OUTBOX_CAPACITY);
+        drop(slot.take_registration());
+        assert_eq!(gauge.get(), 0, "leaving twice counts once");
+    }
+
+    #[test]
+    fn queries_naming_a_viewer_field_run_per_user() {
+        assert!(!depends_on_viewer(
+            "subscription { notificationCreated { id name product { id name myRole } } }"
+        ));
+        assert!(depends_on_viewer(
+            "subscription { notificationCreated { user { email } } }"
+        ));
+        assert!(depends_on_viewer(
+            "subscription { notificationCreated { ...N } } fragment N on Notification { product { productGroup { id } } }"
+        ));
+        assert!(depends_on_viewer(
+            "subscription { notificationCreated { ... on Notification { user { e: email } } } }"
+        ));
+        assert!(depends_on_viewer("subscription {"));
+    }
+
+    /// Every field a `notificationCreated` selection can reach must have been
+    /// judged: either it depends only on administrator-or-not and the role
+    /// on the notification's product (listed here), or it is in
+    /// VIEWER_FIELDS. A new field fails this test until someone decides.
+    #[test]
+    fn every_field_reachable_from_a_notification_is_classified() {
+        const ROLE_ONLY: &[&str] = &[
+            "Notification.id Notification.type Notification.name Notification.message Notification.createdAt",
+            "Notification.product Notification.user Notification.function Notification.arguments",
+            "Notification.trace Notification.repeatCount Notification.repeatSince Notification.viewed",
+            "Notification.deliveries",
+            "Delivery.id Delivery.channel Delivery.target Delivery.status Delivery.attempts",
+            "Delivery.nextAttemptAt Delivery.lastError Delivery.lastStatusCode Delivery.history",
+            "DeliveryAttempt.attemptedAt DeliveryAttempt.durationMs DeliveryAttempt.outcome",
+            "DeliveryAttempt.statusCode DeliveryAttempt.response DeliveryAttempt.error",
+            "Product.id Product.name Product.description Product.securityGate Product.securityGateActive",
+            "Product.thresholds Product.notificationEmailTo Product.notificationMsTeamsWebhook",
+            "Product.notificationSlackWebhook Product.members Product.myRole Product.openObservationCounts",
+            "Product.observations Product.createdAt",
+            "ProductMember.user ProductMember.role",
+            "User.id User.username User.fullName User.isAdmin",
+            "Observation.id Observation.productId Observation.scanner Observation.fingerprint",
+            "Observation.title Observation.severity Observation.status Observation.createdAt Observation.updatedAt",
+            "Thresholds.critical Thresholds.high Thresholds.medium Thresholds.low Thresholds.none Thresholds.unknown",
+        ];
+        let judged: std::collections::HashSet<&str> =
+            ROLE_ONLY.iter().flat_map(|line| line.split_whitespace()).collect();
+        let sdl = crate::graphql::schema(None).sdl();
+        let document = async_graphql::parser::parse_schema(&sdl).expect("the schema parses");
+        let objects: HashMap<String, Vec<(String, String)>> = document
+            .definitions
+            .iter()
+            .filter_map(|d| match d {
+                async_graphql::parser::types::TypeSystemDefinition::Type(t) => match &t.node.kind {
+                    async_graphql::parser::types::TypeKind::Object(o) => Some((
+                        t.node.name.node.to_string(),
+                        o.fields
+                            .iter()
+                            .map(|f| {
+                                let ty = f.node.ty.node.to_string();
+                                let base = ty.trim_matches(|c| c == '[' || c == ']' || c == '!').to_owned();
+                                (f.node.name.node.to_string(), base)
+                            })
+                            .collect(),
+                    )),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        let mut unjudged = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut queue = vec!["Notification".to_owned()];
+        while let Some(name) = queue.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let Some(fields) = objects.get(&name) else { continue };
+            for (field, ty) in fields {
+                if VIEWER_FIELDS.contains(&field.as_str()) {
+                    continue;
+                }
+                let qualified = format!("{name}.{field}");
+                if !judged.contains(qualified.as_str()) {
+                    unjudged.push(qualified);
+                }
+                queue.push(ty.clone());
+            }
+        }
+        for reached in ["Product", "User", "DeliveryAttempt", "Observation", "Thresholds"] {
+            assert!(seen.contains(reached), "the walk reaches {reached}");
+        }
+        assert!(
+            unjudged.is_empty(),
+            "decide whether these depend on the viewer: {unjudged:?}"
+        );
+    }
+}
