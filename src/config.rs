@@ -66,6 +66,8 @@ pub struct Config {
     pub ws_max_connections_per_user: usize,
     /// Subscriptions one websocket may run at once.
     pub ws_max_subscriptions: usize,
+    /// The built web app served at `/` (`HERALD_UI_DIR`).
+    pub ui_dir: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for Config {
@@ -93,6 +95,7 @@ impl std::fmt::Debug for Config {
             .field("ws_init_timeout", &self.ws_init_timeout)
             .field("ws_max_connections_per_user", &self.ws_max_connections_per_user)
             .field("ws_max_subscriptions", &self.ws_max_subscriptions)
+            .field("ui_dir", &self.ui_dir)
             .finish()
     }
 }
@@ -132,6 +135,7 @@ impl Default for Config {
             ws_init_timeout: Duration::from_secs(10),
             ws_max_connections_per_user: 100,
             ws_max_subscriptions: 20,
+            ui_dir: "frontend/dist".into(),
         }
     }
 }
@@ -202,6 +206,9 @@ impl Config {
         }
         if let Some(n) = parse_var("HERALD_WS_MAX_SUBSCRIPTIONS")? {
             config.ws_max_subscriptions = n;
+        }
+        if let Some(dir) = var("HERALD_UI_DIR") {
+            config.ui_dir = dir.into();
         }
         if let Some(origins) = var("HERALD_CORS_ORIGINS") {
             config.cors_origins = origins

@@ -4,6 +4,7 @@
 
 mod graphql;
 mod health;
+mod spa;
 mod ws;
 
 use std::any::Any;
@@ -50,6 +51,7 @@ pub fn router(app: AppState, schema: HeraldSchema) -> Router {
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(health::metrics))
+        .fallback(spa::fallback)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(on_panic))
         .layer(security_header("content-security-policy", CONTENT_SECURITY_POLICY))
