@@ -62,6 +62,7 @@ export const NotificationQuery = graphql(`
       user { id username fullName }
       deliveries {
         id channel target status attempts nextAttemptAt lastError lastStatusCode
+        history { attemptedAt outcome statusCode response }
       }
     }
   }

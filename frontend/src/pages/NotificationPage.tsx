@@ -4,7 +4,22 @@ import { useMutation, useQuery } from 'urql';
 import { useUser } from '../auth';
 import { DeleteNotificationsMutation, MarkViewedMutation, NotificationQuery, RedeliverMutation } from '../queries';
 import { roleAtLeast, TYPE_LABELS } from '../lib';
+import type { NotificationQuery as NotificationData } from '../gql/graphql';
 import { Chip, DeliveryStatusBadge, ErrorBox, Loading, Target, Time } from '../components/ui';
+
+type Delivery = NonNullable<NotificationData['notification']>['deliveries'][number];
+
+/**
+ * What went wrong last. An HTTP answer that failed is recorded with its
+ * status and body but no `lastError`, so the body of the last attempt
+ * stands in for it.
+ */
+function lastError(d: Delivery): string | null {
+  if (d.lastError) return d.lastError;
+  if (d.status === 'SENT') return null;
+  const last = d.history[d.history.length - 1];
+  return last?.response?.trim() || null;
+}
 
 const CHANNEL_LABELS: Record<string, string> = { EMAIL: 'Email', MS_TEAMS: 'Microsoft Teams', SLACK: 'Slack' };
 
@@ -160,7 +175,7 @@ export function NotificationPage() {
                   </td>
                   <td>{d.attempts}</td>
                   <td>
-                    {d.lastError ? d.lastError : d.status === 'SENT' || !d.lastStatusCode ? <span className="muted">—</span> : null}
+                    {lastError(d) ?? <span className="muted">—</span>}
                     {d.lastStatusCode ? <span className="muted"> (HTTP {d.lastStatusCode})</span> : null}
                   </td>
                   <td>{d.nextAttemptAt ? <Time iso={d.nextAttemptAt} /> : <span className="muted">—</span>}</td>
