@@ -399,7 +399,14 @@ describe('Herald in a browser', () => {
 
     // A phone screen: nothing wider than the viewport.
     await alice.setViewportSize({ width: 390, height: 844 });
-    for (const path of ['/', '/products', `/products/${productId}`]) {
+    // Three criticals are over the threshold of 2 set above: a new notification.
+    const failed = await ok(admin, 'mutation($p: ID!, $o: [ImportedObservation!]!) { importObservations(productId: $p, scanner: "trivy", observations: $o) { securityGate } }', {
+      p: productId,
+      o: ['a', 'b', 'c'].map((x) => ({ title: `CVE-2026-100${x}`, severity: 'CRITICAL' })),
+    });
+    assert.equal(failed.importObservations.securityGate, 'FAILED');
+    const gateNotification = (await ok(admin, '{ notifications(first: 1) { edges { node { id } } } }')).notifications.edges[0].node.id;
+    for (const path of ['/', '/?unviewed=0', '/products', `/products/${productId}`, `/notifications/${gateNotification}`]) {
       await alice.goto(`${base}${path}`);
       await alice.getByRole('navigation', { name: 'Main' }).waitFor();
       await alice.waitForLoadState('networkidle');
