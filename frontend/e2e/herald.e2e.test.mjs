@@ -317,9 +317,12 @@ describe('Herald in a browser', () => {
     await badge(alice).filter({ hasText: '1' }).waitFor({ timeout: TIMEOUT });
     await alice.screenshot({ path: join(DOCS, 'screenshot-inbox.png'), fullPage: true });
 
-    // Select and mark viewed.
-    await alice.getByLabel(`Select ${GATE_PASSED}`).check();
-    await alice.getByRole('button', { name: 'Mark viewed' }).click();
+    // Select and mark viewed, with the keyboard.
+    await alice.getByLabel(`Select ${GATE_PASSED}`).focus();
+    await alice.keyboard.press('Space');
+    assert.ok(await alice.getByLabel(`Select ${GATE_PASSED}`).isChecked());
+    await alice.getByRole('button', { name: 'Mark viewed' }).focus();
+    await alice.keyboard.press('Enter');
     await waitFor('the badge to go', async () => (await badge(alice).count()) === 0);
     await passedRow.filter({ hasText: 'Viewed' }).waitFor();
 
