@@ -118,6 +118,56 @@ async fn each_viewer_gets_their_own_view_of_a_shared_notification(engine: Engine
     assert!(over_http.get("errors").is_some(), "{over_http}");
 }
 
+/// What graphql-transport-ws says about misbehaving clients, and the
+/// operations besides subscriptions that a socket may carry.
+async fn protocol_errors_close_with_their_codes(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token.clone();
+
+    let mut early = connect(&app.base, &[TRANSPORT_WS]).await.unwrap();
+    early.subscribe("1", CREATED).await;
+    assert_eq!(early.next(WAIT).await, Some(Received::Closed(Some(4401))));
+
+    let mut twice = WsClient::authenticated(&app.base, TRANSPORT_WS, &admin).await;
+    let again = twice.init(json!({ "token": admin })).await;
+    assert_eq!(again, Some(Received::Closed(Some(4429))));
+
+    let mut duplicate = WsClient::authenticated(&app.base, TRANSPORT_WS, &admin).await;
+    duplicate.subscribe("1", CREATED).await;
+    duplicate.subscribe("1", CREATED).await;
+    assert_eq!(duplicate.next(WAIT).await, Some(Received::Closed(Some(4409))));
+
+    let mut garbled = WsClient::authenticated(&app.base, TRANSPORT_WS, &admin).await;
+    garbled
+        .send(json!({ "type": "start", "id": "1", "payload": { "query": "{ me { id } }" } }))
+        .await;
+    assert_eq!(garbled.next(WAIT).await, Some(Received::Closed(Some(4400))));
+
+    let mut client = WsClient::authenticated(&app.base, TRANSPORT_WS, &admin).await;
+    client.send(json!({ "type": "ping", "payload": { "n": 1 } })).await;
+    assert_eq!(
+        client.next_json(WAIT).await,
+        json!({ "type": "pong", "payload": { "n": 1 } })
+    );
+    // A query runs once: its result, then complete.
+    client.subscribe("q", "{ me { username } }").await;
+    assert_eq!(client.next_data("q", WAIT).await["me"]["username"], "admin");
+    assert_eq!(client.next_json(WAIT).await, json!({ "id": "q", "type": "complete" }));
+    // An invalid subscription is an error for its id; the socket stays open.
+    client
+        .subscribe("bad", "subscription { notificationCreated { nope } }")
+        .await;
+    let refused = client.next_json(WAIT).await;
+    assert_eq!(refused["type"], "error");
+    assert_eq!(refused["id"], "bad");
+    assert!(
+        refused["payload"][0]["message"].as_str().unwrap().contains("nope"),
+        "{refused}"
+    );
+    client.subscribe("q2", "{ me { username } }").await;
+    assert_eq!(client.next_data("q2", WAIT).await["me"]["username"], "admin");
+}
+
 async fn deletions_and_unviewed_counts_follow_other_connections(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let admin = app.admin_token.clone();
@@ -313,6 +363,7 @@ on_both_engines!(
     connections_and_subscriptions_are_capped,
     members_receive_gate_changes_and_others_do_not,
     each_viewer_gets_their_own_view_of_a_shared_notification,
+    protocol_errors_close_with_their_codes,
     deletions_and_unviewed_counts_follow_other_connections,
     the_legacy_protocol_works_and_the_clients_preference_wins,
     bad_tokens_silence_and_expiry_close_the_socket,
