@@ -173,6 +173,8 @@ before(async () => {
       HERALD_ALLOW_PRIVATE_TARGETS: 'true',
       HERALD_RETRY_SCHEDULE: '30s,30s',
       HERALD_ARGON2_MEMORY_KIB: '64',
+      // For an EXCEPTION notification on demand (Mutation.injectFault).
+      HERALD_FAULT_INJECTION: 'true',
       RUST_LOG: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -438,6 +440,20 @@ describe('Herald in a browser', () => {
     await page.getByText('Saved.').waitFor();
     const settings = await ok(admin, '{ settings { emailFrom exceptionEmailTo exceptionRateLimitSeconds } }');
     assert.deepEqual(settings.settings, { emailFrom: 'herald@example.com', exceptionEmailTo: ['ops@example.com', 'soc@example.com'], exceptionRateLimitSeconds: 600 });
+
+    // An unexpected error: administrators get it live, with message and trace.
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await page.getByRole('heading', { name: 'Notifications' }).waitFor();
+    const fault = await gql(admin, 'mutation { injectFault(kind: REQUEST, message: "disk on fire") }');
+    assert.equal(fault.errors[0].extensions.code, 'INTERNAL_SERVER_ERROR');
+    const exceptionRow = rows(page).filter({ hasText: 'Exception' }).first();
+    await exceptionRow.waitFor({ timeout: TIMEOUT });
+    await exceptionRow.getByRole('link').first().click();
+    await page.getByRole('heading', { name: 'Message' }).waitFor();
+    await page.getByRole('heading', { name: 'Trace' }).waitFor();
+    assert.match(await page.locator('pre.block').first().textContent(), /disk on fire/);
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
 
     const slack = page.getByRole('form', { name: 'Test Slack' });
     await slack.getByLabel('Webhook URL').fill(`http://127.0.0.1:${hooksPort}/slack/${SLACK_SECRET}`);
