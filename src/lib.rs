@@ -21,6 +21,8 @@ pub mod state;
 
 use std::net::SocketAddr;
 
+use axum::serve::ListenerExt;
+
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -95,6 +97,11 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Serv
     let addr = listener.local_addr()?;
     let mut stopping = state.shutdown_signal();
     let http = tokio::spawn(async move {
+        // No Nagle delay: live results and responses are small writes that
+        // should leave at once.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = stopping.wait_for(|stop| *stop).await;

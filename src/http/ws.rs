@@ -23,14 +23,13 @@ use axum::response::{IntoResponse, Response as HttpResponse};
 use futures_util::stream::{self, BoxStream};
 use futures_util::{FutureExt, StreamExt};
 use serde_json::Value;
-use tokio::sync::mpsc;
 use tokio_stream::StreamMap;
 
 use super::HttpState;
 use crate::auth::identity::{authenticate, bearer_token};
 use crate::auth::{Auth, Identity, api_token};
 use crate::graphql::context::ClientAddress;
-use crate::live::fanout::{Frame, Outbox, Registration, Slot};
+use crate::live::fanout::{Outbox, Registration, Slot};
 use crate::live::protocol::{ClientMessage, Operation, Protocol, close};
 
 /// How often the server pings an idle client.
@@ -54,9 +53,10 @@ pub(super) async fn upgrade(
             .into_response();
     };
     ws.protocols([protocol.name()])
-        // A small read buffer and no write buffer: about 15 KiB per idle
-        // subscriber instead of about 143 KiB (see stack-notes).
-        .read_buffer_size(4096)
+        // A small read buffer and no write buffer: a few KiB per idle
+        // subscriber instead of about 143 KiB (see stack-notes). Client
+        // messages are small; a larger one still fits, read in more steps.
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_message_size(256 * 1024)
         .on_upgrade(move |socket| Connection::new(socket, s, protocol, peer).run())
@@ -111,12 +111,10 @@ struct Connection {
     /// Results of executing operations; `None` when one has ended.
     results: StreamMap<Arc<str>, Results>,
     outbox: Outbox,
-    frames: mpsc::Receiver<Frame>,
 }
 
 impl Connection {
     fn new(socket: WebSocket, s: HttpState, protocol: Protocol, peer: SocketAddr) -> Self {
-        let (outbox, frames) = Outbox::new();
         Self {
             socket,
             s,
@@ -127,8 +125,7 @@ impl Connection {
             expires_at: None,
             running: HashMap::new(),
             results: StreamMap::new(),
-            outbox,
-            frames,
+            outbox: Outbox::default(),
         }
     }
 
@@ -147,8 +144,6 @@ impl Connection {
                 .expires_at
                 .map(|at| (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
                 .unwrap_or(Duration::MAX);
-            // Queued results go before the notice that their subscription
-            // fell behind, so the notice is the last thing it receives.
             let step = tokio::select! {
                 biased;
                 _ = &mut shutdown => Err(End::Close(close::GOING_AWAY, "server shutting down".into())),
@@ -162,9 +157,8 @@ impl Connection {
                     Some(Ok(_)) => Ok(()),
                     Some(Err(_)) | None => Err(End::Gone),
                 },
-                Some(frame) = self.frames.recv() => self.send(self.protocol.next(&frame.id, &frame.payload)).await,
+                _ = self.outbox.ready() => self.on_fanned_out().await,
                 Some((id, result)) = self.results.next(), if !self.results.is_empty() => self.on_result(id, result).await,
-                _ = self.outbox.lagged().notify.notified() => self.on_fell_behind().await,
                 _ = &mut init_deadline, if self.who.is_none() => {
                     Err(End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout".into()))
                 }
@@ -320,10 +314,16 @@ impl Connection {
         self.send(self.protocol.next(&id, &payload)).await
     }
 
-    /// Subscriptions whose results the client did not read fast enough:
-    /// they end with an error telling it to reload and subscribe again.
-    async fn on_fell_behind(&mut self) -> Result<(), End> {
-        for id in self.outbox.lagged().take() {
+    /// Sends what the fan-out queued. Subscriptions whose results the
+    /// client did not read fast enough then end with an error telling it to
+    /// reload and subscribe again: after their queued results, so the notice
+    /// is the last thing they receive.
+    async fn on_fanned_out(&mut self) -> Result<(), End> {
+        let delivery = self.outbox.take();
+        for frame in delivery.frames {
+            self.send(self.protocol.next(&frame.id, &frame.payload)).await?;
+        }
+        for id in delivery.fell_behind {
             if matches!(self.running.get(&id), Some(Running::FannedOut(_))) {
                 self.running.remove(&id);
                 let notice = self.protocol.error_message(

@@ -13,12 +13,12 @@
 //! taken out of the fan-out and the connection tells the client to reload
 //! and subscribe again, rather than drop events silently or grow memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
 
 use async_graphql::parser::types::{DocumentOperations, Selection, SelectionSet};
 use prometheus_client::metrics::gauge::Gauge;
-use tokio::sync::{Notify, broadcast::error::RecvError, mpsc};
+use tokio::sync::{Notify, broadcast::error::RecvError};
 
 use super::protocol::Operation;
 use super::{EventKind, LiveEvent};
@@ -49,43 +49,69 @@ pub struct Frame {
     pub payload: Arc<str>,
 }
 
-/// Where a connection receives its fanned-out results.
-#[derive(Clone)]
-pub struct Outbox {
-    frames: mpsc::Sender<Frame>,
-    lagged: Arc<Lagged>,
-}
+/// Where a connection receives its fanned-out results: a bounded queue
+/// and the subscriptions that fell behind, behind one wake-up. A plain
+/// locked queue, because an idle connection's outbox should cost next to
+/// nothing (a tokio channel allocates a block of slots up front).
+#[derive(Clone, Default)]
+pub struct Outbox(Arc<OutboxInner>);
 
-/// The subscriptions of a connection that fell behind.
 #[derive(Default)]
-pub struct Lagged {
-    ids: Mutex<Vec<Arc<str>>>,
-    pub notify: Notify,
+struct OutboxInner {
+    queue: Mutex<Queued>,
+    notify: Notify,
 }
 
-impl Lagged {
-    pub fn take(&self) -> Vec<Arc<str>> {
-        std::mem::take(&mut *self.ids.lock().expect("lagged lock"))
-    }
+#[derive(Default)]
+struct Queued {
+    frames: VecDeque<Frame>,
+    fell_behind: Vec<Arc<str>>,
+}
 
-    fn push(&self, id: Arc<str>) {
-        self.ids.lock().expect("lagged lock").push(id);
-        self.notify.notify_one();
-    }
+/// What a connection takes from its outbox at once.
+pub struct Delivery {
+    pub frames: VecDeque<Frame>,
+    /// Subscriptions that fell behind, after their queued results.
+    pub fell_behind: Vec<Arc<str>>,
+}
+
+/// Whether a result was queued.
+enum Queue {
+    Queued,
+    FellBehind,
 }
 
 impl Outbox {
-    pub fn new() -> (Self, mpsc::Receiver<Frame>) {
-        let (frames, receiver) = mpsc::channel(OUTBOX_CAPACITY);
-        let outbox = Self {
-            frames,
-            lagged: Arc::default(),
-        };
-        (outbox, receiver)
+    /// Resolves when something was queued since the last [`Outbox::take`].
+    pub async fn ready(&self) {
+        self.0.notify.notified().await
     }
 
-    pub fn lagged(&self) -> &Lagged {
-        &self.lagged
+    pub fn take(&self) -> Delivery {
+        let mut queued = self.0.queue.lock().expect("outbox lock");
+        Delivery {
+            frames: std::mem::take(&mut queued.frames),
+            fell_behind: std::mem::take(&mut queued.fell_behind),
+        }
+    }
+
+    fn push(&self, frame: Frame) -> Queue {
+        let mut queued = self.0.queue.lock().expect("outbox lock");
+        let outcome = if queued.frames.len() < OUTBOX_CAPACITY {
+            queued.frames.push_back(frame);
+            Queue::Queued
+        } else {
+            queued.fell_behind.push(frame.id);
+            Queue::FellBehind
+        };
+        drop(queued);
+        self.0.notify.notify_one();
+        outcome
+    }
+
+    fn fell_behind(&self, id: Arc<str>) {
+        self.0.queue.lock().expect("outbox lock").fell_behind.push(id);
+        self.0.notify.notify_one();
     }
 }
 
@@ -290,13 +316,8 @@ impl FanOut {
                 id: s.id.clone(),
                 payload: payload.clone(),
             };
-            match s.outbox.frames.try_send(frame) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    s.outbox.lagged.push(s.id.clone());
-                    gone.push(*key);
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(*key),
+            if let Queue::FellBehind = s.outbox.push(frame) {
+                gone.push(*key);
             }
         }
         for key in gone {
@@ -311,7 +332,7 @@ impl FanOut {
     fn all_fell_behind(&self) {
         let mut registry = self.registry.lock().expect("fan-out lock");
         for (_, s) in registry.subscribers.drain() {
-            s.outbox.lagged.push(s.id.clone());
+            s.outbox.fell_behind(s.id.clone());
             self.gauge.dec();
         }
         registry.templates.clear();
@@ -458,7 +479,7 @@ mod tests {
     #[test]
     fn members_of_a_class_share_one_execution_and_strangers_get_nothing() {
         let fanout = Arc::new(FanOut::new(Gauge::default()));
-        let (outbox, _frames) = Outbox::new();
+        let outbox = Outbox::default();
         let query = "subscription { notificationCreated { id } }";
         let slots: Vec<Slot> = (1..=3)
             .map(|user| {
@@ -512,7 +533,7 @@ mod tests {
     fn a_connection_that_does_not_read_falls_behind_and_is_told() {
         let gauge = Gauge::default();
         let fanout = Arc::new(FanOut::new(gauge.clone()));
-        let (outbox, mut frames) = Outbox::new();
+        let outbox = Outbox::default();
         let slot = Slot::new(
             "1".into(),
             operation("subscription { notificationCreated { id } }"),
@@ -534,17 +555,15 @@ mod tests {
             fanout.send(&[key], &payload);
         }
         assert_eq!(fanout.subscribers(), 1, "a full outbox is not yet behind");
-        assert!(outbox.lagged().take().is_empty());
         fanout.send(&[key], &payload);
         assert_eq!(fanout.subscribers(), 0, "one more and it is out");
         assert_eq!(gauge.get(), 0);
-        assert_eq!(outbox.lagged().take(), vec![Arc::<str>::from("1")]);
-        // What was queued before is still there, in order, for the client.
-        let mut queued = 0;
-        while frames.try_recv().is_ok() {
-            queued += 1;
-        }
-        assert_eq!(queued, OUTBOX_CAPACITY);
+        // What was queued before is still there for the client, then the notice.
+        let delivery = outbox.take();
+        assert_eq!(delivery.frames.len(), OUTBOX_CAPACITY);
+        assert_eq!(delivery.fell_behind, vec![Arc::<str>::from("1")]);
+        fanout.send(&[key], &payload);
+        assert!(outbox.take().frames.is_empty(), "nothing more after leaving");
         drop(slot.take_registration());
         assert_eq!(gauge.get(), 0, "leaving twice counts once");
     }
