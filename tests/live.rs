@@ -168,6 +168,38 @@ async fn protocol_errors_close_with_their_codes(engine: Engine) {
     assert_eq!(client.next_data("q2", WAIT).await["me"]["username"], "admin");
 }
 
+/// The live count adds one per new notification without a query; one
+/// committed while the first count is read must not be counted twice.
+async fn the_live_count_matches_the_stored_count_after_a_burst(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token.clone();
+    let product = app.product(&admin, json!({ "name": "burst" })).await;
+    let (owner_id, owner) = app.user("owner").await;
+    app.set_member(&product, &owner_id, "OWNER").await;
+
+    let mut tab = WsClient::authenticated(&app.base, TRANSPORT_WS, &owner).await;
+    let flips = async {
+        for i in 0..12 {
+            let findings: &[(&str, &str)] = if i % 2 == 0 { &[("x", "CRITICAL")] } else { &[] };
+            app.import(&admin, &product, findings).await;
+        }
+    };
+    let subscribe = async {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        tab.subscribe("count", "subscription { unviewedNotificationCount }")
+            .await;
+    };
+    tokio::join!(flips, subscribe);
+    let mut last = None;
+    while let Some(common::ws::Received::Json(message)) = tab.next(QUIET).await {
+        assert_eq!(message["type"], "next", "{message}");
+        last = message["payload"]["data"]["unviewedNotificationCount"].as_i64();
+    }
+    let stored = app.ok(&owner, "{ unviewedNotificationCount }", json!({})).await;
+    assert_eq!(stored["unviewedNotificationCount"], 12);
+    assert_eq!(last, Some(12), "the live count ends where the stored one is");
+}
+
 async fn deletions_and_unviewed_counts_follow_other_connections(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let admin = app.admin_token.clone();
@@ -364,6 +396,7 @@ on_both_engines!(
     members_receive_gate_changes_and_others_do_not,
     each_viewer_gets_their_own_view_of_a_shared_notification,
     protocol_errors_close_with_their_codes,
+    the_live_count_matches_the_stored_count_after_a_burst,
     deletions_and_unviewed_counts_follow_other_connections,
     the_legacy_protocol_works_and_the_clients_preference_wins,
     bad_tokens_silence_and_expiry_close_the_socket,

@@ -105,29 +105,41 @@ impl SubscriptionRoot {
         let who = identity(ctx)?.clone();
         let app = state(ctx).clone();
         let mut events = app.bus.subscribe();
-        let first = notifications::unviewed_count(&app.db, &who).await? as i64;
+        // Events up to `as_of` are in the first count already.
+        let (first, mut as_of) = notifications::unviewed_count_as_of(&app.db, &who).await?;
         Ok(async_stream::stream! {
             let _counted = Counted::new(&app);
             let mut viewer = Viewer::new(who.clone());
-            let mut current = first;
+            let mut current = first as i64;
             yield Ok(current);
             loop {
-                let relevant = match events.recv().await {
-                    Ok(event) => count_may_change(&mut viewer, &app, &event).await,
+                let change = match events.recv().await {
+                    Ok(event) if event.id <= as_of => {
+                        viewer.observe(&event);
+                        continue;
+                    }
+                    Ok(event) => count_change(&mut viewer, &app, &event).await,
                     Err(RecvError::Closed) => break,
                     // Whatever was missed, the count is read again.
-                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Lagged(_)) => CountChange::Reread,
                 };
-                if !relevant {
-                    continue;
-                }
-                match notifications::unviewed_count(&app.db, &who).await {
-                    Ok(n) if n as i64 != current => {
-                        current = n as i64;
+                match change {
+                    CountChange::Unchanged => {}
+                    // A new notification is unviewed by everyone: no query.
+                    CountChange::OneMore => {
+                        current += 1;
                         yield Ok(current);
                     }
-                    Ok(_) => {}
-                    Err(e) => { yield Err(ApiError::from(e).into()); break; }
+                    CountChange::Reread => match notifications::unviewed_count_as_of(&app.db, &who).await {
+                        Ok((n, at)) => {
+                            as_of = at;
+                            if n as i64 != current {
+                                current = n as i64;
+                                yield Ok(current);
+                            }
+                        }
+                        Err(e) => { yield Err(ApiError::from(e).into()); break; }
+                    },
                 }
             }
         })
@@ -159,16 +171,29 @@ impl Rendering {
     }
 }
 
-/// Whether `event` can change the viewer's unviewed count.
-async fn count_may_change(viewer: &mut Viewer, app: &AppState, event: &LiveEvent) -> bool {
+/// What an event does to the viewer's unviewed count.
+enum CountChange {
+    Unchanged,
+    OneMore,
+    /// It may have changed in a way only the database knows.
+    Reread,
+}
+
+async fn count_change(viewer: &mut Viewer, app: &AppState, event: &LiveEvent) -> CountChange {
     if viewer.observe(event) {
-        return true;
+        return CountChange::Reread;
     }
     match event.kind {
-        EventKind::Viewed => event.user_id == Some(viewer.who.user_id()),
+        EventKind::Viewed if event.user_id == Some(viewer.who.user_id()) => CountChange::Reread,
         EventKind::NotificationCreated | EventKind::NotificationDeleted => {
-            !matches!(viewer.visibility_of(&app.db, event).await, Ok(Visibility::Hidden))
+            match viewer.visibility_of(&app.db, event).await {
+                Ok(Visibility::Hidden) => CountChange::Unchanged,
+                Ok(_) if event.kind == EventKind::NotificationCreated => CountChange::OneMore,
+                // A deleted one may have been viewed; and a role that could
+                // not be read: only the database knows.
+                _ => CountChange::Reread,
+            }
         }
-        EventKind::Membership | EventKind::Resync => false,
+        _ => CountChange::Unchanged,
     }
 }

@@ -10,7 +10,10 @@ pub mod viewer;
 use std::sync::Arc;
 
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    QueryOrder, QuerySelect,
+};
 use tokio::sync::broadcast;
 
 use crate::domain::NotificationType;
@@ -140,6 +143,18 @@ pub async fn emit(txn: &DatabaseTransaction, new: NewEvent) -> AppResult<()> {
             .await?;
     }
     Ok(())
+}
+
+/// The id of the last event written (0 when there is none).
+pub async fn last_event_id(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let id: Option<i64> = event::Entity::find()
+        .select_only()
+        .column(event::Column::Id)
+        .order_by_desc(event::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(id.unwrap_or(0))
 }
 
 /// An event as subscribers receive it.

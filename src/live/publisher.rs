@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{CHANNEL, EventKind, LiveEvent};
 use crate::entity::{event, notification, product, user};
@@ -25,7 +25,7 @@ pub fn spawn(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
     }
     tasks.push(tokio::spawn(async move {
         // Subscribers start from now: earlier events are history.
-        let mut last = latest_id(&state.db).await.unwrap_or(0);
+        let mut last = super::last_event_id(&state.db).await.unwrap_or(0);
         let mut stopping = state.shutdown_signal();
         while !state.is_shutting_down() {
             match publish_new(&state, &mut last).await {
@@ -41,17 +41,6 @@ pub fn spawn(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
         }
     }));
     tasks
-}
-
-async fn latest_id(db: &DatabaseConnection) -> anyhow::Result<i64> {
-    let id: Option<i64> = event::Entity::find()
-        .select_only()
-        .column(event::Column::Id)
-        .order_by_desc(event::Column::Id)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(id.unwrap_or(0))
 }
 
 /// Broadcasts the events after `last`, in order; returns how many.

@@ -5,8 +5,8 @@ use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    IntoActiveModel, IsolationLevel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::auth::Identity;
@@ -191,6 +191,23 @@ pub async fn unviewed_count(db: &impl ConnectionTrait, who: &Identity) -> AppRes
         .count(db)
         .await?;
     Ok(visible.saturating_sub(viewed))
+}
+
+/// The caller's unviewed count and the id of the last event it reflects,
+/// read in one snapshot: a live count adds to it the events after that id.
+pub async fn unviewed_count_as_of(db: &DatabaseConnection, who: &Identity) -> AppResult<(u64, i64)> {
+    let txn = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
+                .await?
+        }
+        // A SQLite read transaction sees one snapshot already.
+        _ => db.begin().await?,
+    };
+    let count = unviewed_count(&txn, who).await?;
+    let as_of = live::last_event_id(&txn).await?;
+    txn.commit().await?;
+    Ok((count, as_of))
 }
 
 fn check_bulk(ids: &[i64]) -> AppResult<()> {
