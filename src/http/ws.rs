@@ -21,7 +21,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use futures_util::stream::{self, BoxStream};
-use futures_util::{FutureExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde_json::Value;
 use tokio_stream::StreamMap;
 
@@ -53,11 +53,12 @@ pub(super) async fn upgrade(
             .into_response();
     };
     ws.protocols([protocol.name()])
-        // A small read buffer and no write buffer: a few KiB per idle
-        // subscriber instead of about 143 KiB (see stack-notes). Client
-        // messages are small; a larger one still fits, read in more steps.
+        // Small buffers: a few KiB per idle subscriber instead of about
+        // 143 KiB (see stack-notes). Client messages are small; a larger one
+        // still fits, read in more steps. Writes are flushed per message,
+        // except queued live results, which are written together up to 8 KiB.
         .read_buffer_size(1024)
-        .write_buffer_size(0)
+        .write_buffer_size(8 * 1024)
         .max_message_size(256 * 1024)
         .on_upgrade(move |socket| Connection::new(socket, s, protocol, peer).run())
 }
@@ -320,8 +321,15 @@ impl Connection {
     /// is the last thing they receive.
     async fn on_fanned_out(&mut self) -> Result<(), End> {
         let delivery = self.outbox.take();
+        // Everything queued goes out in as few writes as the buffer allows:
+        // a connection that got behind catches up with one system call
+        // instead of one per result.
         for frame in delivery.frames {
-            self.send(self.protocol.next(&frame.id, &frame.payload)).await?;
+            let text = self.protocol.next(&frame.id, &frame.payload);
+            self.socket
+                .feed(Message::Text(text.into()))
+                .await
+                .map_err(|_| End::Gone)?;
         }
         for id in delivery.fell_behind {
             if matches!(self.running.get(&id), Some(Running::FannedOut(_))) {
@@ -330,10 +338,13 @@ impl Connection {
                     &id,
                     "fell behind: results were not read in time; reload and subscribe again",
                 );
-                self.send(notice).await?;
+                self.socket
+                    .feed(Message::Text(notice.into()))
+                    .await
+                    .map_err(|_| End::Gone)?;
             }
         }
-        Ok(())
+        self.socket.flush().await.map_err(|_| End::Gone)
     }
 }
 
