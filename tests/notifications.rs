@@ -379,6 +379,7 @@ async fn permanent_errors_fail_at_once_and_attempts_run_out(engine: Engine) {
         (d["status"].clone(), d["attempts"].clone(), d["lastStatusCode"].clone()),
         (json!("FAILED"), json!(1), json!(410))
     );
+    assert_eq!(d["lastError"], "the receiver answered HTTP 410 Gone");
 
     // A receiver that hangs, then errs: two attempts (the schedule has one
     // delay), then FAILED.
@@ -600,8 +601,15 @@ async fn the_retention_job_removes_old_notifications(engine: Engine) {
     db.execute_raw(Statement::from_sql_and_values(backend, sql, [old.into()]))
         .await
         .unwrap();
+    // The server's own hourly job also runs once at start; on a loaded
+    // machine that run can come after the update and take the row first.
     let deleted = herald::jobs::delete_old_notifications(&app.server.state).await.unwrap();
-    assert_eq!(deleted, 1);
+    assert!(deleted <= 1, "only the old one goes: {deleted}");
+    assert_eq!(
+        herald::jobs::delete_old_notifications(&app.server.state).await.unwrap(),
+        0,
+        "nothing old is left"
+    );
     let list = notifications(&app, &admin, json!({})).await;
     assert_eq!(list["totalCount"], 1);
     assert_eq!(nodes(&list)[0]["name"], "Security gate has changed to Passed");

@@ -324,12 +324,19 @@ async fn post(client: &reqwest::Client, url: &WebhookUrl, payload: &serde_json::
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| retry::parse_retry_after(v, Utc::now()));
+            // What a person reads first on the delivery: the status, named.
+            let error = (!response.status().is_success()).then(|| {
+                let reason = response.status().canonical_reason().unwrap_or("");
+                format!("the receiver answered HTTP {status} {reason}")
+                    .trim_end()
+                    .to_owned()
+            });
             let body = response.text().await.unwrap_or_default();
             Attempt {
                 outcome: retry::classify_http(status, retry_after),
                 status_code: Some(i32::from(status)),
                 response: Some(cut(body)),
-                error: None,
+                error,
                 duration: started.elapsed(),
             }
         }
