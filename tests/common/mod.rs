@@ -110,7 +110,26 @@ impl TestApp {
             storage,
         };
         app.admin_token = app.login("admin", ADMIN_PASSWORD).await;
+        app.wait_until_ready().await;
         app
+    }
+
+    /// Waits for `/readyz`, as a load balancer would before sending traffic:
+    /// on PostgreSQL the event listener connects in the background, and on
+    /// a loaded machine that can take a moment after the server answers.
+    async fn wait_until_ready(&self) {
+        let started = std::time::Instant::now();
+        loop {
+            let response = self.http.get(format!("{}/readyz", self.base)).send().await;
+            if response.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(15),
+                "the server did not become ready within 15 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// A new empty database: a SQLite file, or a PostgreSQL database of its own.
