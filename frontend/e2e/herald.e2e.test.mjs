@@ -290,7 +290,11 @@ describe('Herald in a browser', () => {
     // Webhook targets are masked, even for an owner.
     assert.match(deliveryText, new RegExp(`http://127\\.0\\.0\\.1:${hooksPort}/…`));
     assert.ok(!deliveryText.includes(SLACK_SECRET) && !deliveryText.includes(TEAMS_SECRET), 'webhook paths are masked');
-    assert.match(deliveryText, /teams is down \(HTTP 500\)/, 'the last error shows the answer and its status code');
+    assert.match(
+      deliveryText,
+      /the receiver answered HTTP 500 Internal Server Error: teams is down/,
+      'the last error names the status and shows the answer',
+    );
     assert.equal(await tab.getByRole('button', { name: 'Redeliver' }).count(), 2, 'an owner may redeliver');
     await tab.screenshot({ path: join(DOCS, 'screenshot-notification.png'), fullPage: true });
 

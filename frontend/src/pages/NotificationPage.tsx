@@ -10,15 +10,14 @@ import { Chip, DeliveryStatusBadge, ErrorBox, Loading, Target, Time } from '../c
 type Delivery = NonNullable<NotificationData['notification']>['deliveries'][number];
 
 /**
- * What went wrong last. An HTTP answer that failed is recorded with its
- * status and body but no `lastError`, so the body of the last attempt
- * stands in for it.
+ * What went wrong last: the server's error (for a webhook that answered with
+ * an error status it names the status) and what the receiver answered.
  */
 function lastError(d: Delivery): string | null {
-  if (d.lastError) return d.lastError;
   if (d.status === 'SENT') return null;
-  const last = d.history[d.history.length - 1];
-  return last?.response?.trim() || null;
+  const answer = d.history[d.history.length - 1]?.response?.trim() || null;
+  if (d.lastError && answer) return `${d.lastError}: ${answer}`;
+  return d.lastError ?? answer;
 }
 
 const CHANNEL_LABELS: Record<string, string> = { EMAIL: 'Email', MS_TEAMS: 'Microsoft Teams', SLACK: 'Slack' };
@@ -176,7 +175,6 @@ export function NotificationPage() {
                   <td>{d.attempts}</td>
                   <td>
                     {lastError(d) ?? <span className="muted">—</span>}
-                    {d.lastStatusCode ? <span className="muted"> (HTTP {d.lastStatusCode})</span> : null}
                   </td>
                   <td>{d.nextAttemptAt ? <Time iso={d.nextAttemptAt} /> : <span className="muted">—</span>}</td>
                   {canManage && (
