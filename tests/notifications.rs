@@ -754,6 +754,63 @@ async fn a_hanging_receiver_holds_up_only_its_own_deliveries(engine: Engine) {
     );
 }
 
+/// A member's pages are drawn product by product and merged; they must be
+/// exactly the admin's list restricted to the member's products, in order,
+/// with no row lost or repeated across cursors, filters included.
+async fn a_members_pages_merge_their_products_newest_first(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token.clone();
+    let (member_id, member) = app.user("member").await;
+    let (mut products, mut mine) = (Vec::new(), Vec::new());
+    for name in ["a", "b", "c", "other"] {
+        let product = app.product(&admin, json!({ "name": name })).await;
+        if name != "other" {
+            app.set_member(&product, &member_id, "READER").await;
+            mine.push(product.clone());
+        }
+        products.push(product);
+    }
+    // Interleaved gate flips: 3 on a, 2 on b, 4 on other, 1 on c, in a mixed order.
+    for (i, product) in [0, 3, 1, 0, 3, 3, 0, 1, 3, 2].into_iter().enumerate() {
+        let findings: &[(&str, &str)] = if i % 2 == 0 { &[("x", "CRITICAL")] } else { &[] };
+        app.import(&admin, &products[product], findings).await;
+        app.import(
+            &admin,
+            &products[product],
+            if findings.is_empty() { &[("x", "CRITICAL")] } else { &[] },
+        )
+        .await;
+    }
+    for filter in [
+        json!({ "unviewedOnly": false }),
+        json!({ "search": "passed" }),
+        json!({ "type": "SECURITY_GATE" }),
+    ] {
+        let everything = app.ok(&admin, LIST, json!({ "f": filter, "first": 100 })).await["notifications"].clone();
+        let expected: Vec<Value> = nodes(&everything)
+            .into_iter()
+            .filter(|n| mine.contains(&n["product"]["id"].as_str().unwrap_or_default().to_owned()))
+            .map(|n| n["id"].clone())
+            .collect();
+        assert!(expected.len() >= 3, "more than one page: {filter}: {expected:?}");
+        let mut seen = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let page = app
+                .ok(&member, LIST, json!({ "f": filter, "first": 2, "after": after }))
+                .await["notifications"]
+                .clone();
+            assert_eq!(page["totalCount"].as_u64(), Some(expected.len() as u64), "{filter}");
+            seen.extend(nodes(&page).into_iter().map(|n| n["id"].clone()));
+            if page["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(seen, expected, "{filter}");
+    }
+}
+
 on_both_engines!(
     a_hanging_receiver_holds_up_only_its_own_deliveries,
     replicas_hitting_the_same_exception_at_once_send_it_once,
@@ -767,4 +824,5 @@ on_both_engines!(
     test_notifications_reach_the_target,
     the_list_pages_filters_and_marks_viewed,
     the_retention_job_removes_old_notifications,
+    a_members_pages_merge_their_products_newest_first,
 );
