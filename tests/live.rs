@@ -137,6 +137,13 @@ async fn protocol_errors_close_with_their_codes(engine: Engine) {
     duplicate.subscribe("1", CREATED).await;
     assert_eq!(duplicate.next(WAIT).await, Some(Received::Closed(Some(4409))));
 
+    // serde's message for an unknown type is longer than a close frame may
+    // carry; the client must still read the code.
+    let mut typo = WsClient::authenticated(&app.base, TRANSPORT_WS, &admin).await;
+    typo.send(json!({ "type": "subscribe_with_a_rather_long_misspelled_message_type_name", "id": "1" }))
+        .await;
+    assert_eq!(typo.next(WAIT).await, Some(Received::Closed(Some(4400))));
+
     let mut garbled = WsClient::authenticated(&app.base, TRANSPORT_WS, &admin).await;
     garbled
         .send(json!({ "type": "start", "id": "1", "payload": { "query": "{ me { id } }" } }))
@@ -162,6 +169,19 @@ async fn protocol_errors_close_with_their_codes(engine: Engine) {
     assert_eq!(refused["id"], "bad");
     assert!(
         refused["payload"][0]["message"].as_str().unwrap().contains("nope"),
+        "{refused}"
+    );
+    // A subscription selects exactly one root field.
+    client
+        .subscribe("two", "subscription { notificationCreated { id } notificationDeleted }")
+        .await;
+    let refused = client.next_json(WAIT).await;
+    assert_eq!((&refused["type"], &refused["id"]), (&json!("error"), &json!("two")));
+    assert!(
+        refused["payload"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exactly one root field"),
         "{refused}"
     );
     client.subscribe("q2", "{ me { username } }").await;

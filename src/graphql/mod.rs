@@ -24,7 +24,7 @@ pub fn schema(state: Option<AppState>) -> HeraldSchema {
     let builder = Schema::build(query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .extension(limits::AliasLimit);
+        .extension(limits::DocumentLimits);
     match state {
         Some(state) => builder.data(state).finish(),
         None => builder.finish(),

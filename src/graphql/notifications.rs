@@ -11,7 +11,7 @@ use crate::domain::notification::{Visibility, visibility as domain_visibility};
 use crate::domain::{Channel, DeliveryStatus, NotificationType, Role, WebhookUrl};
 use crate::entity::{delivery, delivery_attempt, notification, product, user};
 use crate::error::AppError;
-use crate::graphql::context::{identity, state, to_id};
+use crate::graphql::context::{state, to_id};
 use crate::graphql::error::ApiResult;
 use crate::graphql::types::{Product, User};
 use crate::service::{access, notifications};
@@ -19,6 +19,11 @@ use crate::service::{access, notifications};
 pub struct Notification {
     pub row: notification::Model,
     pub visibility: Visibility,
+    /// The caller's role on the notification's product (administrators:
+    /// OWNER), decided once with the visibility: a field that depends on the
+    /// role must not read it again, or the live fan-out, which renders once
+    /// for a whole class of viewers, could see a newer role than the class.
+    pub role: Option<Role>,
     pub viewed: bool,
     /// Loaded with the whole page (see [`load_nodes`]).
     pub product: Option<Product>,
@@ -64,6 +69,7 @@ pub async fn load_nodes(
                 role: roles.get(&p.id).copied(),
             });
         out.push(Notification {
+            role,
             viewed: viewed.contains(&row.id),
             user: row.user_id.and_then(|id| users.iter().find(|u| u.id == id).cloned()),
             product,
@@ -135,11 +141,8 @@ impl Notification {
     }
 
     async fn deliveries(&self, ctx: &Context<'_>) -> ApiResult<Vec<Delivery>> {
-        let who = identity(ctx)?;
-        let db = &state(ctx).db;
-        let role = notifications::role_on(db, who, &self.row).await?;
-        let sees_secrets = who.is_admin() || role.is_some_and(|r| r >= Role::Maintainer);
-        let rows = notifications::deliveries_of(db, self.row.id).await?;
+        let sees_secrets = self.role.is_some_and(|r| r >= Role::Maintainer);
+        let rows = notifications::deliveries_of(&state(ctx).db, self.row.id).await?;
         Ok(rows.into_iter().map(|row| Delivery { row, sees_secrets }).collect())
     }
 }

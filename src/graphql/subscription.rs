@@ -56,7 +56,8 @@ impl SubscriptionRoot {
         let Some(slot) = ctx.data_opt::<Arc<Slot>>() else {
             return Err(AppError::invalid("notificationCreated", "subscribe over the websocket at /graphql/ws").into());
         };
-        slot.register(&state(ctx).fanout);
+        slot.register(&state(ctx).fanout)
+            .map_err(|refused| AppError::invalid("notificationCreated", refused))?;
         // The fan-out sends the results; this stream has nothing to add.
         Ok(stream::empty().right_stream())
     }
@@ -89,7 +90,12 @@ impl SubscriptionRoot {
                 }
                 match viewer.visibility_of(&app.db, &event).await {
                     Ok(Visibility::Hidden) => {}
-                    Ok(_) => if let Some(id) = event.notification_id { yield Ok(to_id(id)) },
+                    Ok(_) => if let Some(id) = event.notification_id {
+                        // After the fan-out has queued everything before it,
+                        // so a deletion never overtakes its creation.
+                        app.fanout.caught_up_with(event.id).await;
+                        yield Ok(to_id(id))
+                    },
                     Err(e) => { yield Err(ApiError::from(e).into()); break; }
                 }
             }
@@ -160,6 +166,7 @@ impl Rendering {
         Notification {
             row: row.expect("the fan-out renders created notifications only"),
             visibility: self.visibility,
+            role: self.role,
             // Nobody has viewed a notification that was just created.
             viewed: false,
             product: self.event.product.as_deref().map(|p| Product {

@@ -34,6 +34,9 @@ use crate::live::protocol::{ClientMessage, Operation, Protocol, close};
 
 /// How often the server pings an idle client.
 pub const KEEPALIVE: Duration = Duration::from_secs(25);
+/// How long one write may wait for the client: one that stopped reading
+/// must not keep its connection, and its place under the per-user limit.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(super) async fn upgrade(
     State(s): State<HttpState>,
@@ -85,7 +88,7 @@ enum Running {
     /// itself to the fan-out (its slot then holds the registration).
     Executing(Arc<Slot>),
     /// Receives its results from the fan-out.
-    FannedOut(#[allow(dead_code)] Registration),
+    FannedOut(Registration),
 }
 
 /// Why the connection ends.
@@ -145,9 +148,16 @@ impl Connection {
                 .expires_at
                 .map(|at| (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
                 .unwrap_or(Duration::MAX);
+            // Deadlines first, so a chatty client cannot postpone them.
             let step = tokio::select! {
                 biased;
                 _ = &mut shutdown => Err(End::Close(close::GOING_AWAY, "server shutting down".into())),
+                _ = &mut init_deadline, if self.who.is_none() => {
+                    Err(End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout".into()))
+                }
+                _ = tokio::time::sleep(until_expiry), if self.expires_at.is_some() => {
+                    Err(End::Close(close::FORBIDDEN, "Forbidden: the session token expired".into()))
+                }
                 message = self.socket.recv() => match message {
                     Some(Ok(Message::Text(text))) => self.on_message(text.as_str()).await,
                     Some(Ok(Message::Binary(bytes))) => match std::str::from_utf8(&bytes) {
@@ -160,13 +170,10 @@ impl Connection {
                 },
                 _ = self.outbox.ready() => self.on_fanned_out().await,
                 Some((id, result)) = self.results.next(), if !self.results.is_empty() => self.on_result(id, result).await,
-                _ = &mut init_deadline, if self.who.is_none() => {
-                    Err(End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout".into()))
-                }
-                _ = tokio::time::sleep(until_expiry), if self.expires_at.is_some() => {
-                    Err(End::Close(close::FORBIDDEN, "Forbidden: the session token expired".into()))
-                }
-                _ = keepalive.tick() => self.socket.send(Message::Ping(Vec::new().into())).await.map_err(|_| End::Gone),
+                _ = keepalive.tick() => match self.write(Message::Ping(Vec::new().into())).await {
+                    Ok(()) => self.flush().await,
+                    Err(end) => Err(end),
+                },
             };
             if let Err(end) = step {
                 break end;
@@ -175,20 +182,34 @@ impl Connection {
         if let End::Close(code, reason) = end {
             let frame = CloseFrame {
                 code,
-                reason: reason.into(),
+                reason: close::reason(&reason).to_owned().into(),
             };
-            let _ = self.socket.send(Message::Close(Some(frame))).await;
+            let _ = tokio::time::timeout(WRITE_TIMEOUT, self.socket.send(Message::Close(Some(frame)))).await;
         }
         if let Some(user_id) = self.counted_user {
             self.s.app.ws_connection_closed(user_id);
         }
     }
 
+    /// Queues a message for the client (written when the buffer fills or
+    /// on [`Connection::flush`]).
+    async fn write(&mut self, message: Message) -> Result<(), End> {
+        match tokio::time::timeout(WRITE_TIMEOUT, self.socket.feed(message)).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(End::Gone),
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), End> {
+        match tokio::time::timeout(WRITE_TIMEOUT, self.socket.flush()).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(End::Gone),
+        }
+    }
+
     async fn send(&mut self, text: String) -> Result<(), End> {
-        self.socket
-            .send(Message::Text(text.into()))
-            .await
-            .map_err(|_| End::Gone)
+        self.write(Message::Text(text.into())).await?;
+        self.flush().await
     }
 
     async fn on_message(&mut self, text: &str) -> Result<(), End> {
@@ -323,28 +344,36 @@ impl Connection {
         let delivery = self.outbox.take();
         // Everything queued goes out in as few writes as the buffer allows:
         // a connection that got behind catches up with one system call
-        // instead of one per result.
+        // instead of one per result. A result whose subscription has ended
+        // since (or whose id now names another one) is dropped.
         for frame in delivery.frames {
+            if self.fanned_out_key(&frame.id) != Some(frame.key) {
+                continue;
+            }
             let text = self.protocol.next(&frame.id, &frame.payload);
-            self.socket
-                .feed(Message::Text(text.into()))
-                .await
-                .map_err(|_| End::Gone)?;
+            self.write(Message::Text(text.into())).await?;
         }
-        for id in delivery.fell_behind {
-            if matches!(self.running.get(&id), Some(Running::FannedOut(_))) {
+        for (key, id) in delivery.fell_behind {
+            if self.fanned_out_key(&id) == Some(key) {
                 self.running.remove(&id);
+                self.results.remove(&id);
                 let notice = self.protocol.error_message(
                     &id,
                     "fell behind: results were not read in time; reload and subscribe again",
                 );
-                self.socket
-                    .feed(Message::Text(notice.into()))
-                    .await
-                    .map_err(|_| End::Gone)?;
+                self.write(Message::Text(notice.into())).await?;
             }
         }
-        self.socket.flush().await.map_err(|_| End::Gone)
+        self.flush().await
+    }
+
+    /// The fan-out's key of the subscription running as `id`, if it went
+    /// to the fan-out.
+    fn fanned_out_key(&self, id: &str) -> Option<u64> {
+        match self.running.get(id)? {
+            Running::FannedOut(registration) => Some(registration.key()),
+            Running::Executing(slot) => slot.registered_key(),
+        }
     }
 }
 

@@ -15,10 +15,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use async_graphql::parser::types::{DocumentOperations, Selection, SelectionSet};
 use prometheus_client::metrics::gauge::Gauge;
-use tokio::sync::{Notify, broadcast::error::RecvError};
+use tokio::sync::{Notify, broadcast::error::RecvError, watch};
 
 use super::protocol::Operation;
 use super::{EventKind, LiveEvent};
@@ -33,6 +34,10 @@ use crate::state::AppState;
 
 /// Results a connection may have queued before it counts as fallen behind.
 pub const OUTBOX_CAPACITY: usize = 256;
+/// Distinct `notificationCreated` queries one user may hold: each costs an
+/// execution per event for everyone's fan-out, so one user's many unique
+/// queries must not slow the others.
+pub const MAX_QUERIES_PER_USER: usize = 16;
 
 /// Fields whose value depends on the viewer beyond administrator-or-not and
 /// the role on the notification's product: a user's email (shown to that
@@ -44,6 +49,9 @@ pub const VIEWER_FIELDS: &[&str] = &["email", "productGroup"];
 
 /// One result for one subscription of a connection.
 pub struct Frame {
+    /// The fan-out's key of the subscription: the connection sends it only
+    /// while that same subscription runs (its id may have been reused).
+    pub key: u64,
     pub id: Arc<str>,
     /// The serialised GraphQL response, shared by the whole viewer class.
     pub payload: Arc<str>,
@@ -65,14 +73,14 @@ struct OutboxInner {
 #[derive(Default)]
 struct Queued {
     frames: VecDeque<Frame>,
-    fell_behind: Vec<Arc<str>>,
+    fell_behind: Vec<(u64, Arc<str>)>,
 }
 
 /// What a connection takes from its outbox at once.
 pub struct Delivery {
     pub frames: VecDeque<Frame>,
-    /// Subscriptions that fell behind, after their queued results.
-    pub fell_behind: Vec<Arc<str>>,
+    /// Subscriptions (key and id) that fell behind, after their queued results.
+    pub fell_behind: Vec<(u64, Arc<str>)>,
 }
 
 /// Whether a result was queued.
@@ -101,7 +109,7 @@ impl Outbox {
             queued.frames.push_back(frame);
             Queue::Queued
         } else {
-            queued.fell_behind.push(frame.id);
+            queued.fell_behind.push((frame.key, frame.id));
             Queue::FellBehind
         };
         drop(queued);
@@ -109,8 +117,8 @@ impl Outbox {
         outcome
     }
 
-    fn fell_behind(&self, id: Arc<str>) {
-        self.0.queue.lock().expect("outbox lock").fell_behind.push(id);
+    fn fell_behind(&self, key: u64, id: Arc<str>) {
+        self.0.queue.lock().expect("outbox lock").fell_behind.push((key, id));
         self.0.notify.notify_one();
     }
 }
@@ -138,11 +146,26 @@ struct Registry {
     next_key: u64,
     subscribers: HashMap<u64, Subscriber>,
     templates: HashMap<TemplateKey, Weak<Template>>,
+    /// Per user: their subscriptions per distinct template.
+    templates_of: HashMap<i64, HashMap<usize, usize>>,
 }
 
 impl Registry {
     fn remove(&mut self, key: u64) -> Option<Subscriber> {
         let subscriber = self.subscribers.remove(&key)?;
+        let user = subscriber.who.user_id();
+        if let Some(mine) = self.templates_of.get_mut(&user) {
+            let template = Arc::as_ptr(&subscriber.template) as usize;
+            if let Some(n) = mine.get_mut(&template) {
+                *n -= 1;
+                if *n == 0 {
+                    mine.remove(&template);
+                }
+            }
+            if mine.is_empty() {
+                self.templates_of.remove(&user);
+            }
+        }
         // This subscriber and the map's weak reference: the last user.
         if Arc::strong_count(&subscriber.template) == 1 {
             self.templates.remove(&subscriber.template.key);
@@ -155,12 +178,20 @@ impl Registry {
 pub struct FanOut {
     registry: Mutex<Registry>,
     gauge: Gauge,
+    /// The id of the last bus event the fan-out has handled.
+    handled: watch::Sender<i64>,
 }
 
 /// Held by the connection while the subscription runs; dropping it ends it.
 pub struct Registration {
     fanout: Arc<FanOut>,
     key: u64,
+}
+
+impl Registration {
+    pub fn key(&self) -> u64 {
+        self.key
+    }
 }
 
 impl Drop for Registration {
@@ -191,9 +222,21 @@ impl Slot {
         }
     }
 
-    pub fn register(&self, fanout: &Arc<FanOut>) {
-        let registration = fanout.register(self);
+    /// Hands the subscription to the fan-out; refused when its user holds
+    /// too many distinct queries already.
+    pub fn register(&self, fanout: &Arc<FanOut>) -> Result<(), String> {
+        let registration = fanout.register(self)?;
         *self.registration.lock().expect("slot lock") = Some(registration);
+        Ok(())
+    }
+
+    /// The fan-out's key, once the subscription is registered.
+    pub fn registered_key(&self) -> Option<u64> {
+        self.registration
+            .lock()
+            .expect("slot lock")
+            .as_ref()
+            .map(Registration::key)
     }
 
     /// The registration, if the subscription went to the fan-out.
@@ -216,22 +259,34 @@ impl FanOut {
         Self {
             registry: Mutex::default(),
             gauge,
+            handled: watch::channel(0).0,
         }
     }
 
-    fn register(self: &Arc<Self>, slot: &Slot) -> Registration {
-        let mut registry = self.registry.lock().expect("fan-out lock");
+    /// Waits until the fan-out has handled event `id` and every event
+    /// before it, so that what other streams send about that event follows
+    /// the notifications it queued (a deletion after its creation). Gives
+    /// up after a few seconds rather than hold a stream should it stall.
+    pub async fn caught_up_with(&self, id: i64) {
+        let mut handled = self.handled.subscribe();
+        let _ = tokio::time::timeout(Duration::from_secs(5), handled.wait_for(|last| *last >= id)).await;
+    }
+
+    fn register(self: &Arc<Self>, slot: &Slot) -> Result<Registration, String> {
+        // Parsed before taking the lock, which every event's fan-out needs.
         let op = &slot.operation;
         let key: TemplateKey = (
             op.query.clone(),
             op.variables.as_ref().map(|v| v.to_string()).unwrap_or_default(),
             op.operation_name.clone(),
         );
+        let per_user = depends_on_viewer(&op.query);
+        let mut registry = self.registry.lock().expect("fan-out lock");
         let template = match registry.templates.get(&key).and_then(Weak::upgrade) {
             Some(template) => template,
             None => {
                 let template = Arc::new(Template {
-                    per_user: depends_on_viewer(&op.query),
+                    per_user,
                     operation: op.clone(),
                     key: key.clone(),
                 });
@@ -239,6 +294,19 @@ impl FanOut {
                 template
             }
         };
+        let user = slot.who.user_id();
+        let mine = registry.templates_of.entry(user).or_default();
+        let shared = Arc::as_ptr(&template) as usize;
+        if !mine.contains_key(&shared) && mine.len() >= MAX_QUERIES_PER_USER {
+            // A template made for this refused subscription goes at once.
+            if Arc::strong_count(&template) == 1 {
+                registry.templates.remove(&template.key);
+            }
+            return Err(format!(
+                "at most {MAX_QUERIES_PER_USER} different notificationCreated queries per user"
+            ));
+        }
+        *mine.entry(shared).or_default() += 1;
         registry.next_key += 1;
         let key = registry.next_key;
         registry.subscribers.insert(
@@ -251,10 +319,10 @@ impl FanOut {
             },
         );
         self.gauge.inc();
-        Registration {
+        Ok(Registration {
             fanout: self.clone(),
             key,
-        }
+        })
     }
 
     fn remove(&self, key: u64) {
@@ -263,6 +331,13 @@ impl FanOut {
         if registry.remove(key).is_some() {
             self.gauge.dec();
         }
+    }
+
+    /// Forgets templates nobody uses any more: a subscriber that left while
+    /// a fan-out held its template could not remove it then.
+    fn forget_unused_templates(&self) {
+        let mut registry = self.registry.lock().expect("fan-out lock");
+        registry.templates.retain(|_, template| template.strong_count() > 0);
     }
 
     pub fn subscribers(&self) -> usize {
@@ -313,6 +388,7 @@ impl FanOut {
                 continue;
             };
             let frame = Frame {
+                key: *key,
                 id: s.id.clone(),
                 payload: payload.clone(),
             };
@@ -331,11 +407,12 @@ impl FanOut {
     /// could not read what an event needs): all are told to resubscribe.
     fn all_fell_behind(&self) {
         let mut registry = self.registry.lock().expect("fan-out lock");
-        for (_, s) in registry.subscribers.drain() {
-            s.outbox.fell_behind(s.id.clone());
+        for (key, s) in registry.subscribers.drain() {
+            s.outbox.fell_behind(key, s.id.clone());
             self.gauge.dec();
         }
         registry.templates.clear();
+        registry.templates_of.clear();
     }
 }
 
@@ -352,16 +429,19 @@ pub fn spawn(state: AppState, schema: HeraldSchema) -> tokio::task::JoinHandle<(
                 _ = stopping.wait_for(|stop| *stop) => break,
             };
             match received {
-                Ok(event) => match event.kind {
-                    EventKind::Membership | EventKind::Resync => audiences.clear(),
-                    EventKind::NotificationCreated => {
-                        if let Err(e) = fan_out(&state, &schema, &mut audiences, &event).await {
-                            tracing::warn!(error = %e, event = event.id, "live fan-out failed");
-                            state.fanout.all_fell_behind();
+                Ok(event) => {
+                    match event.kind {
+                        EventKind::Membership | EventKind::Resync => audiences.clear(),
+                        EventKind::NotificationCreated => {
+                            if let Err(e) = fan_out(&state, &schema, &mut audiences, &event).await {
+                                tracing::warn!(error = %e, event = event.id, "live fan-out failed");
+                                state.fanout.all_fell_behind();
+                            }
                         }
+                        EventKind::NotificationDeleted | EventKind::Viewed => {}
                     }
-                    EventKind::NotificationDeleted | EventKind::Viewed => {}
-                },
+                    state.fanout.handled.send_replace(event.id);
+                }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "live fan-out fell behind the event bus");
                     audiences.clear();
@@ -423,6 +503,7 @@ async fn fan_out(
             .into();
         state.fanout.send(&class.members, &payload);
     }
+    state.fanout.forget_unused_templates();
     Ok(())
 }
 
@@ -491,14 +572,14 @@ mod tests {
                 )
             })
             .collect();
-        slots.iter().for_each(|s| s.register(&fanout));
+        slots.iter().for_each(|s| s.register(&fanout).unwrap());
         let per_user = Slot::new(
             "p".into(),
             operation("subscription { notificationCreated { user { email } } }"),
             member(4),
             outbox,
         );
-        per_user.register(&fanout);
+        per_user.register(&fanout).unwrap();
         assert_eq!(fanout.subscribers(), 4);
 
         // Users 1 and 2 read, 3 owns, 4 reads with a per-user query, 5 is nobody.
@@ -530,6 +611,30 @@ mod tests {
     }
 
     #[test]
+    fn one_user_holds_a_bounded_number_of_distinct_queries() {
+        let fanout = Arc::new(FanOut::new(Gauge::default()));
+        let outbox = Outbox::default();
+        let slot = |user: i64, n: usize| {
+            let query = format!("subscription {{ notificationCreated {{ id n{n}: name }} }}");
+            Slot::new(format!("{n}").into(), operation(&query), member(user), outbox.clone())
+        };
+        let held: Vec<Slot> = (0..MAX_QUERIES_PER_USER).map(|n| slot(1, n)).collect();
+        held.iter().for_each(|s| s.register(&fanout).unwrap());
+        assert!(
+            slot(1, MAX_QUERIES_PER_USER).register(&fanout).is_err(),
+            "one more is refused"
+        );
+        slot(1, 0).register(&fanout).expect("the same query again is free");
+        slot(2, MAX_QUERIES_PER_USER)
+            .register(&fanout)
+            .expect("others are not limited by it");
+        drop(held[3].take_registration());
+        slot(1, MAX_QUERIES_PER_USER)
+            .register(&fanout)
+            .expect("a place was freed");
+    }
+
+    #[test]
     fn a_connection_that_does_not_read_falls_behind_and_is_told() {
         let gauge = Gauge::default();
         let fanout = Arc::new(FanOut::new(gauge.clone()));
@@ -540,7 +645,7 @@ mod tests {
             member(1),
             outbox.clone(),
         );
-        slot.register(&fanout);
+        slot.register(&fanout).unwrap();
         let key = fanout
             .registry
             .lock()
@@ -561,7 +666,7 @@ mod tests {
         // What was queued before is still there for the client, then the notice.
         let delivery = outbox.take();
         assert_eq!(delivery.frames.len(), OUTBOX_CAPACITY);
-        assert_eq!(delivery.fell_behind, vec![Arc::<str>::from("1")]);
+        assert_eq!(delivery.fell_behind, vec![(key, Arc::<str>::from("1"))]);
         fanout.send(&[key], &payload);
         assert!(outbox.take().frames.is_empty(), "nothing more after leaving");
         drop(slot.take_registration());

@@ -24,6 +24,17 @@ pub mod close {
     /// A second `connection_init`, or more connections than a user may hold.
     pub const TOO_MANY: u16 = 4429;
     pub const GOING_AWAY: u16 = 1001;
+
+    /// `reason` cut to the 123 bytes a close frame may carry, on a
+    /// character boundary (a longer one makes clients fail the connection
+    /// instead of reading the code).
+    pub fn reason(reason: &str) -> &str {
+        let mut end = reason.len().min(123);
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        &reason[..end]
+    }
 }
 
 /// A subscribe (or legacy start) payload: one GraphQL operation.
@@ -248,6 +259,14 @@ mod tests {
         assert_eq!(modern["payload"], errors);
         let legacy: Value = serde_json::from_str(&Protocol::Legacy.error("1", errors)).unwrap();
         assert_eq!(legacy["payload"], json!({ "message": "no" }));
+    }
+
+    #[test]
+    fn close_reasons_fit_a_close_frame() {
+        assert_eq!(close::reason("short"), "short");
+        let long = "é".repeat(100);
+        let cut = close::reason(&long);
+        assert!(cut.len() <= 123 && long.starts_with(cut) && cut.len() >= 121);
     }
 
     proptest::proptest! {
