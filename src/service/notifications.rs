@@ -3,11 +3,10 @@
 
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, LikeExpr, OnConflict, Order, Query, UnionType};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    FromQueryResult, IntoActiveModel, IsolationLevel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    TransactionTrait,
+    IntoActiveModel, IsolationLevel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::auth::Identity;
@@ -58,12 +57,7 @@ fn viewed_by(user_id: i64) -> sea_orm::sea_query::SelectStatement {
 }
 
 fn filter_condition(who: &Identity, filter: &Filter) -> Condition {
-    visible_condition(who).add(chosen_condition(who, filter))
-}
-
-/// What the caller's filter chooses, visibility aside.
-fn chosen_condition(who: &Identity, filter: &Filter) -> Condition {
-    let mut cond = Condition::all();
+    let mut cond = visible_condition(who);
     if let Some(kind) = filter.kind {
         cond = cond.add(entity::Column::Kind.eq(kind.as_str()));
     }
@@ -102,16 +96,11 @@ pub async fn page(
     after: Option<i64>,
 ) -> AppResult<(Vec<entity::Model>, bool, u64)> {
     let cond = filter_condition(who, filter);
-    let mut rows = match member_products(db, who, filter).await? {
-        Some(products) => page_per_product(db, who, filter, &products, first + 1, after).await?,
-        None => {
-            let mut query = entity::Entity::find().filter(cond.clone());
-            if let Some(after) = after {
-                query = query.filter(entity::Column::Id.lt(after));
-            }
-            query.order_by_desc(entity::Column::Id).limit(first + 1).all(db).await?
-        }
-    };
+    let mut query = entity::Entity::find().filter(cond.clone());
+    if let Some(after) = after {
+        query = query.filter(entity::Column::Id.lt(after));
+    }
+    let mut rows = query.order_by_desc(entity::Column::Id).limit(first + 1).all(db).await?;
     let has_next = rows.len() as u64 > first;
     rows.truncate(first as usize);
     let total = match counted_total(db, who, filter).await? {
@@ -119,72 +108,6 @@ pub async fn page(
         None => entity::Entity::find().filter(cond).count(db).await?,
     };
     Ok((rows, has_next, total))
-}
-
-/// Members of at most this many products get their page product by product.
-const PER_PRODUCT_PAGE_LIMIT: usize = 64;
-
-/// The products whose notifications a member's unfiltered-by-product page
-/// draws from, when there are few enough to take them one by one.
-async fn member_products(db: &impl ConnectionTrait, who: &Identity, filter: &Filter) -> AppResult<Option<Vec<i64>>> {
-    if who.is_admin() || filter.product_id.is_some() || filter.kind == Some(NotificationType::Exception) {
-        return Ok(None);
-    }
-    let ids: Vec<i64> = product::Entity::find()
-        .select_only()
-        .column(product::Column::Id)
-        .filter(access::visible_products_condition(who))
-        .limit(PER_PRODUCT_PAGE_LIMIT as u64 + 1)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok((ids.len() <= PER_PRODUCT_PAGE_LIMIT).then_some(ids))
-}
-
-/// A member's page as the newest `limit` rows of each of their products,
-/// merged: each branch walks the (product_id, id) index backwards. One query
-/// over all their products lets PostgreSQL walk the primary key backwards
-/// past everybody else's rows instead, which took 353 ms on a million rows
-/// when the member's products had only old notifications (BENCHMARKS.md).
-async fn page_per_product(
-    db: &impl ConnectionTrait,
-    who: &Identity,
-    filter: &Filter,
-    products: &[i64],
-    limit: u64,
-    after: Option<i64>,
-) -> AppResult<Vec<entity::Model>> {
-    let Some((first, rest)) = products.split_first() else {
-        return Ok(Vec::new());
-    };
-    let branch = |index: usize, product_id: i64| {
-        let mut newest = entity::Entity::find()
-            .filter(
-                Condition::all()
-                    .add(entity::Column::ProductId.eq(product_id))
-                    .add(
-                        entity::Column::Kind
-                            .is_in([NotificationType::SecurityGate.as_str(), NotificationType::Task.as_str()]),
-                    )
-                    .add(chosen_condition(who, filter)),
-            )
-            .order_by_desc(entity::Column::Id)
-            .limit(limit);
-        if let Some(after) = after {
-            newest = newest.filter(entity::Column::Id.lt(after));
-        }
-        Query::select()
-            .column(Asterisk)
-            .from_subquery(newest.into_query(), Alias::new(format!("p{index}")))
-            .to_owned()
-    };
-    let mut merged = branch(0, *first);
-    for (index, product_id) in rest.iter().enumerate() {
-        merged.union(UnionType::All, branch(index + 1, *product_id));
-    }
-    merged.order_by(entity::Column::Id, Order::Desc).limit(limit);
-    let statement = db.get_database_backend().build(&merged);
-    Ok(entity::Model::find_by_statement(statement).all(db).await?)
 }
 
 /// The total from the per (product, type) counters, when the filter is one
