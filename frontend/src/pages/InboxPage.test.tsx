@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { InboxPage } from './InboxPage';
+import { InboxPage, RESUBSCRIBE_DELAY_MS } from './InboxPage';
+import { CombinedError } from 'urql';
 import { mockClient } from '../test/mockClient';
 import { lastLocation, renderPage } from '../test/render';
 
@@ -81,6 +82,26 @@ describe('InboxPage', () => {
     await user.click(screen.getByLabelText('Select Read-only one'));
     expect(screen.queryByRole('button', { name: 'Delete' })).toBeNull();
     expect(screen.getByRole('button', { name: 'Mark viewed' })).toBeInTheDocument();
+  });
+
+  it('reloads and subscribes again when the server ends a live stream', async () => {
+    const { client, calls } = inbox([node('1', 'Gate changed', 'READER')]);
+    const sinks: ((result: { error?: CombinedError }) => void)[] = [];
+    (client.subscription as unknown as { mockImplementation: (f: unknown) => void }).mockImplementation(() => ({
+      subscribe: (sink: (result: { error?: CombinedError }) => void) => {
+        sinks.push(sink);
+        return { unsubscribe() {} };
+      },
+    }));
+    renderPage(<InboxPage />, { client, url: '/' });
+    await screen.findByText('Gate changed');
+    expect(sinks).toHaveLength(2);
+    const loadsBefore = calls.filter((c) => c.name === 'Notifications').length;
+    // The server's "fell behind" error ends the notificationCreated stream.
+    act(() => sinks[0]({ error: new CombinedError({ graphQLErrors: [{ message: 'fell behind' }] }) }));
+    await waitFor(() => expect(calls.filter((c) => c.name === 'Notifications').length).toBeGreaterThan(loadsBefore));
+    // Both streams are opened again after the delay.
+    await waitFor(() => expect(sinks).toHaveLength(4), { timeout: RESUBSCRIBE_DELAY_MS + 2000 });
   });
 
   it('marks the selection viewed and shows the chip change', async () => {

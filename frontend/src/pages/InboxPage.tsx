@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { useClient, useMutation, useQuery } from 'urql';
 import { useUser } from '../auth';
@@ -15,6 +15,9 @@ import { filtersFromParams, filtersToParams, matchesFilters, roleAtLeast, TYPE_L
 import { InboxFiltersForm } from '../components/InboxFiltersForm';
 import { Chip, ErrorBox, Loading, Time } from '../components/ui';
 
+/** How long after a live stream ended the inbox subscribes again. */
+export const RESUBSCRIBE_DELAY_MS = 1000;
+
 type Row = Created['notificationCreated'];
 const PAGE = 25;
 
@@ -30,6 +33,8 @@ export function InboxPage() {
   const [viewed, setViewed] = useState<Set<string>>(new Set());
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [message, setMessage] = useState<string | null>(null);
+  // Bumped to subscribe again after the server ended a live stream.
+  const [stream, setStream] = useState(0);
 
   const variables = useMemo(
     () => ({
@@ -45,6 +50,9 @@ export function InboxPage() {
     [filters],
   );
   const [{ data, fetching, error }, refetch] = useQuery({ query: NotificationsQuery, variables });
+  // The streams outlive filter changes; a resync reloads what is shown now.
+  const latestRefetch = useRef(refetch);
+  latestRefetch.current = refetch;
   const [{ data: productData }] = useQuery({ query: ProductNamesQuery });
   const [, markViewed] = useMutation(MarkViewedMutation);
   const [, deleteNotifications] = useMutation(DeleteNotificationsMutation);
@@ -56,19 +64,33 @@ export function InboxPage() {
   }, [filterKey]);
 
   useEffect(() => {
+    let again: ReturnType<typeof setTimeout> | undefined;
+    // The server ends a stream with an error when this tab fell behind (or
+    // restarts): reload the list, then subscribe again a moment later.
+    const resync = () => {
+      if (again) return;
+      latestRefetch.current({ requestPolicy: 'network-only' });
+      again = setTimeout(() => {
+        setLive([]);
+        setStream((n) => n + 1);
+      }, RESUBSCRIBE_DELAY_MS);
+    };
     const created = client.subscription(NotificationCreatedSubscription, {}).subscribe((result) => {
+      if (result.error) return resync();
       const n = result.data?.notificationCreated;
       if (n) setLive((rows) => [n, ...rows.filter((r) => r.id !== n.id)]);
     });
     const removed = client.subscription(NotificationDeletedSubscription, {}).subscribe((result) => {
+      if (result.error) return resync();
       const id = result.data?.notificationDeleted;
       if (id) setDeleted((ids) => new Set(ids).add(id));
     });
     return () => {
+      if (again) clearTimeout(again);
       created.unsubscribe();
       removed.unsubscribe();
     };
-  }, [client]);
+  }, [client, stream]);
 
   const setFilters = useCallback(
     (next: InboxFilters) => {
