@@ -1,4 +1,4 @@
-import { Field } from './ui';
+import { errorAttributes, Field } from './ui';
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'none', 'unknown'] as const;
 export type SeverityKey = (typeof SEVERITIES)[number];
@@ -43,8 +43,7 @@ export function ThresholdsFields({
             inputMode="numeric"
             value={value[s]}
             disabled={disabled}
-            aria-invalid={errors[`thresholds.${s}`] ? true : undefined}
-            aria-describedby={errors[`thresholds.${s}`] ? `${idPrefix}-${s}-error` : undefined}
+            {...errorAttributes(`${idPrefix}-${s}`, errors[`thresholds.${s}`])}
             onChange={(e) => onChange({ ...value, [s]: e.target.value })}
           />
         </Field>

@@ -39,6 +39,13 @@ export function Time({ iso }: { iso: string }) {
 }
 
 /** A labelled form field with its error beside it. */
+const errorId = (id: string) => `${id}-error`;
+
+/** The attributes that tie an input to its {@link Field}'s error message. */
+export function errorAttributes(id: string, error?: string) {
+  return error ? { 'aria-invalid': true, 'aria-describedby': errorId(id) } : {};
+}
+
 export function Field({
   label,
   id,
@@ -58,7 +65,7 @@ export function Field({
       {children}
       {hint && !error && <small className="hint">{hint}</small>}
       {error && (
-        <small className="field-error" id={`${id}-error`} role="alert">
+        <small className="field-error" id={errorId(id)} role="alert">
           {error}
         </small>
       )}

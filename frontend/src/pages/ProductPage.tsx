@@ -5,7 +5,7 @@ import { useUser } from '../auth';
 import type { ProductQuery as ProductData, Role } from '../gql/graphql';
 import { ProductQuery, RemoveMemberMutation, SetMemberMutation, UpdateProductMutation, UsersQuery } from '../queries';
 import { ALL_ROLES, fieldErrors, roleAtLeast } from '../lib';
-import { Chip, ErrorBox, Field, GateStatus, Loading, Time } from '../components/ui';
+import { Chip, ErrorBox, errorAttributes, Field, GateStatus, Loading, Time } from '../components/ui';
 import { SEVERITIES, ThresholdsFields, thresholdValues, thresholdsInput, type ThresholdValues } from '../components/ThresholdsFields';
 
 type Product = NonNullable<ProductData['product']>;
@@ -161,8 +161,7 @@ function GateSettingsForm({ product, onSaved }: { product: Product; onSaved(): v
           id="email-to"
           value={emails}
           onChange={(e) => setEmails(e.target.value)}
-          aria-invalid={errors.notificationEmailTo ? true : undefined}
-          aria-describedby={errors.notificationEmailTo ? 'email-to-error' : undefined}
+          {...errorAttributes('email-to', errors.notificationEmailTo)}
         />
       </Field>
       <Field id="teams-webhook" label="Microsoft Teams webhook" error={errors.notificationMsTeamsWebhook}>
@@ -171,8 +170,7 @@ function GateSettingsForm({ product, onSaved }: { product: Product; onSaved(): v
           type="url"
           value={teams}
           onChange={(e) => setTeams(e.target.value)}
-          aria-invalid={errors.notificationMsTeamsWebhook ? true : undefined}
-          aria-describedby={errors.notificationMsTeamsWebhook ? 'teams-webhook-error' : undefined}
+          {...errorAttributes('teams-webhook', errors.notificationMsTeamsWebhook)}
         />
       </Field>
       <Field id="slack-webhook" label="Slack webhook" error={errors.notificationSlackWebhook}>
@@ -181,8 +179,7 @@ function GateSettingsForm({ product, onSaved }: { product: Product; onSaved(): v
           type="url"
           value={slack}
           onChange={(e) => setSlack(e.target.value)}
-          aria-invalid={errors.notificationSlackWebhook ? true : undefined}
-          aria-describedby={errors.notificationSlackWebhook ? 'slack-webhook-error' : undefined}
+          {...errorAttributes('slack-webhook', errors.notificationSlackWebhook)}
         />
       </Field>
       <button type="submit" className="primary" disabled={state.fetching}>

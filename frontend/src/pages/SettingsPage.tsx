@@ -3,7 +3,7 @@ import { useClient, useMutation, useQuery } from 'urql';
 import type { Channel, SettingsQuery as SettingsData, DeliveryQuery as DeliveryData } from '../gql/graphql';
 import { DeliveryQuery, SendTestMutation, SettingsQuery, UpdateSettingsMutation } from '../queries';
 import { fieldErrors } from '../lib';
-import { DeliveryStatusBadge, ErrorBox, Field, Loading, Target } from '../components/ui';
+import { DeliveryStatusBadge, ErrorBox, errorAttributes, Field, Loading, Target } from '../components/ui';
 import { ThresholdsFields, thresholdValues, thresholdsInput } from '../components/ThresholdsFields';
 
 type Settings = SettingsData['settings'];
@@ -48,8 +48,7 @@ function SettingsForm({ settings, onSaved }: { settings: Settings; onSaved(): vo
         id={`settings-${key}`}
         type={type}
         value={String(form[key])}
-        aria-invalid={errors[key] ? true : undefined}
-        aria-describedby={errors[key] ? `settings-${key}-error` : undefined}
+        {...errorAttributes(`settings-${key}`, errors[key])}
         onChange={(e) => setForm({ ...form, [key]: e.target.value })}
       />
     </Field>
