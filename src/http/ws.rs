@@ -284,22 +284,12 @@ impl Connection {
             return self.send(refusal).await;
         }
         let id: Arc<str> = id.into();
-        let slot = Arc::new(Slot::new(
-            id.clone(),
-            operation.clone(),
-            who.clone(),
-            self.outbox.clone(),
-        ));
-        let mut request = async_graphql::Request::new(operation.query)
+        let request = operation
+            .request()
             .data(Auth::User((*who).clone()))
-            .data(ClientAddress(self.peer.ip()))
-            .data(slot.clone());
-        if let Some(variables) = operation.variables {
-            request = request.variables(async_graphql::Variables::from_json(variables));
-        }
-        if let Some(name) = operation.operation_name {
-            request = request.operation_name(name);
-        }
+            .data(ClientAddress(self.peer.ip()));
+        let slot = Arc::new(Slot::new(id.clone(), operation, who, self.outbox.clone()));
+        let request = request.data(slot.clone());
         let results: Results = self
             .s
             .schema

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use async_graphql::parser::types::{DocumentOperations, Selection, SelectionSet};
+use futures_util::StreamExt;
 use prometheus_client::metrics::gauge::Gauge;
 use tokio::sync::{Notify, broadcast::error::RecvError, watch};
 
@@ -480,21 +481,16 @@ async fn fan_out(
         .fanout
         .classify(kind, |user| audience.as_ref().and_then(|a| a.get(&user).copied()));
     for class in classes {
-        let op = &class.template.operation;
-        let mut request = async_graphql::Request::new(op.query.clone())
+        let request = class
+            .template
+            .operation
+            .request()
             .data(Auth::User((*class.who).clone()))
             .data(Rendering {
                 event: event.clone(),
                 visibility: class.visibility,
                 role: class.role,
             });
-        if let Some(variables) = &op.variables {
-            request = request.variables(async_graphql::Variables::from_json(variables.clone()));
-        }
-        if let Some(name) = &op.operation_name {
-            request = request.operation_name(name.clone());
-        }
-        use futures_util::StreamExt;
         let Some(response) = schema.execute_stream(request).next().await else {
             continue;
         };

@@ -47,6 +47,20 @@ pub struct Operation {
     pub operation_name: Option<String>,
 }
 
+impl Operation {
+    /// The operation as async-graphql executes it.
+    pub fn request(&self) -> async_graphql::Request {
+        let mut request = async_graphql::Request::new(self.query.clone());
+        if let Some(variables) = &self.variables {
+            request = request.variables(async_graphql::Variables::from_json(variables.clone()));
+        }
+        if let Some(name) = &self.operation_name {
+            request = request.operation_name(name.clone());
+        }
+        request
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientMessage {
     Init { payload: Value },
