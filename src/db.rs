@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, sqlx};
 
 use crate::config::Config;
 
@@ -27,8 +27,32 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", crate::config::redact_url(&config.database_url)))
 }
 
+/// Taken by whoever migrates, so replicas started together migrate one at a
+/// time (sea-orm-migration takes no lock of its own).
+const MIGRATION_LOCK: i64 = 0x4845_5241_4c44_4d47; // "HERALDMG"
+
+/// Applies pending migrations. On PostgreSQL under a session advisory lock,
+/// held on a connection of its own for the migration alone: a replica that
+/// waited finds them applied and has nothing left to do.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await?;
+    if db.get_database_backend() != DbBackend::Postgres {
+        Migrator::up(db, None).await?;
+        return Ok(());
+    }
+    let mut lock = db.get_postgres_connection_pool().acquire().await?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *lock)
+        .await?;
+    let migrated = Migrator::up(db, None).await;
+    // Closing the connection would also release it; unlocking keeps the
+    // pooled connection clean.
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *lock)
+        .await;
+    migrated?;
+    unlocked?;
     Ok(())
 }
 
