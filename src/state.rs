@@ -1,4 +1,4 @@
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
@@ -12,6 +12,7 @@ use crate::delivery::email;
 use crate::entity::settings;
 use crate::live::Bus;
 use crate::live::fanout::FanOut;
+use crate::live::sessions::Sessions;
 use crate::metrics::Metrics;
 
 /// What every request handler and background task shares.
@@ -41,8 +42,8 @@ pub struct Inner {
     pub fanout: Arc<FanOut>,
     /// On PostgreSQL: whether the LISTEN connection for events is up.
     pub listener_connected: AtomicBool,
-    /// Open websockets per user, for the per-user limit.
-    ws_connections: Mutex<HashMap<i64, usize>>,
+    /// This process's open websocket sessions, per user.
+    pub sessions: Arc<Sessions>,
 }
 
 impl AppState {
@@ -66,34 +67,13 @@ impl AppState {
             bus: Bus::default(),
             fanout,
             listener_connected: AtomicBool::new(false),
-            ws_connections: Mutex::new(HashMap::new()),
+            sessions: Arc::default(),
         })))
     }
 
     /// Email goes out only when SMTP is configured and `emailFrom` is set.
     pub fn email_enabled(&self, settings: &settings::Model) -> bool {
         self.smtp.is_some() && settings.email_from.is_some()
-    }
-
-    /// Counts a new websocket of `user_id`; false when the user is at the limit.
-    pub fn ws_connection_opened(&self, user_id: i64) -> bool {
-        let mut open = self.ws_connections.lock().expect("connections lock");
-        let count = open.entry(user_id).or_default();
-        if *count >= self.config.ws_max_connections_per_user {
-            return false;
-        }
-        *count += 1;
-        true
-    }
-
-    pub fn ws_connection_closed(&self, user_id: i64) {
-        let mut open = self.ws_connections.lock().expect("connections lock");
-        if let Some(count) = open.get_mut(&user_id) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                open.remove(&user_id);
-            }
-        }
     }
 
     pub fn begin_shutdown(&self) {

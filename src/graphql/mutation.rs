@@ -49,7 +49,7 @@ impl MutationRoot {
 
     async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ApiToken> {
         let id = parse_id("id", &id)?;
-        Ok(ApiToken(tokens::revoke(&state(ctx).db, identity(ctx)?, id).await?))
+        Ok(ApiToken(tokens::revoke(state(ctx), identity(ctx)?, id).await?))
     }
 
     /// Administrators only.

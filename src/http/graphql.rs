@@ -10,14 +10,12 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse};
 
-use tracing::Instrument;
-
 use super::HttpState;
 use crate::auth::Auth;
 use crate::auth::identity::{authenticate, bearer_token};
 use crate::graphql::context::ClientAddress;
 use crate::metrics::{OperationLabel, RequestLabels};
-use crate::notify::failure::{Failure, report_request};
+use crate::notify::failure::report_response_errors;
 
 /// The type of the operation a request runs, for metrics.
 fn operation_type(request: &async_graphql::Request) -> &'static str {
@@ -67,17 +65,7 @@ pub(super) async fn graphql(
         .schema
         .execute(request.data(auth).data(ClientAddress(peer.ip())))
         .await;
-    for error in &response.errors {
-        if let Some(failure) = error.source::<Failure>() {
-            let failure = Failure {
-                user_id,
-                ..failure.clone()
-            };
-            let app = s.app.clone();
-            // Reported after the answer, so the client does not wait for it.
-            tokio::spawn(async move { report_request(&app, failure).await }.instrument(tracing::Span::current()));
-        }
-    }
+    report_response_errors(&s.app, &response.errors, user_id);
     let metrics = &s.app.metrics;
     let outcome = if response.errors.is_empty() { "ok" } else { "error" };
     metrics

@@ -6,9 +6,11 @@
 //! within the configured time (else 4408), a good token (else 4403), then
 //! operations. `notificationCreated` results come from the live fan-out,
 //! already serialised; every other operation is executed by async-graphql
-//! for this connection. The session closes with 4403 when its token
-//! expires and with 1001 when the server shuts down; idle clients are
-//! pinged.
+//! for this connection, as the user its token names now (the token is
+//! checked again for each operation). The session closes with 4403 when its
+//! token expires or is revoked (the revocation arrives as an event, from any
+//! replica), with 1009 when a message is over the size limit, and with 1001
+//! when the server shuts down; idle clients are pinged.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -31,6 +33,9 @@ use crate::auth::{Auth, Identity, api_token};
 use crate::graphql::context::ClientAddress;
 use crate::live::fanout::{Outbox, Registration, Slot};
 use crate::live::protocol::{ClientMessage, Operation, Protocol, close};
+use crate::live::sessions::Session;
+use crate::notify::failure::report_response_errors;
+use crate::state::AppState;
 
 /// How often the server pings an idle client.
 pub const KEEPALIVE: Duration = Duration::from_secs(25);
@@ -107,8 +112,12 @@ struct Connection {
     protocol: Protocol,
     peer: SocketAddr,
     who: Option<Arc<Identity>>,
-    /// The user counted against the per-user connection limit.
-    counted_user: Option<i64>,
+    /// The token of `connection_init`, checked again for every operation
+    /// and whenever the user's credentials change.
+    token: Option<String>,
+    /// Open once initialised: counts against the per-user limit, and is
+    /// told when the user's credentials change.
+    session: Option<Session>,
     /// When the session token expires (API tokens do not).
     expires_at: Option<chrono::DateTime<chrono::Utc>>,
     running: HashMap<Arc<str>, Running>,
@@ -125,7 +134,8 @@ impl Connection {
             protocol,
             peer,
             who: None,
-            counted_user: None,
+            token: None,
+            session: None,
             expires_at: None,
             running: HashMap::new(),
             results: StreamMap::new(),
@@ -158,6 +168,7 @@ impl Connection {
                 _ = tokio::time::sleep(until_expiry), if self.expires_at.is_some() => {
                     Err(End::Close(close::FORBIDDEN, "Forbidden: the session token expired".into()))
                 }
+                _ = recheck_requested(&self.session) => self.on_credentials_changed().await,
                 message = self.socket.recv() => match message {
                     Some(Ok(Message::Text(text))) => self.on_message(text.as_str()).await,
                     Some(Ok(Message::Binary(bytes))) => match std::str::from_utf8(&bytes) {
@@ -166,6 +177,9 @@ impl Connection {
                     },
                     // Pings are answered by the websocket layer.
                     Some(Ok(_)) => Ok(()),
+                    Some(Err(e)) if is_too_big(&e) => {
+                        Err(End::Close(close::TOO_BIG, "the message is over the size limit".into()))
+                    }
                     Some(Err(_)) | None => Err(End::Gone),
                 },
                 _ = self.outbox.ready() => self.on_fanned_out().await,
@@ -185,9 +199,6 @@ impl Connection {
                 reason: close::reason(&reason).to_owned().into(),
             };
             let _ = tokio::time::timeout(WRITE_TIMEOUT, self.socket.send(Message::Close(Some(frame)))).await;
-        }
-        if let Some(user_id) = self.counted_user {
-            self.s.app.ws_connection_closed(user_id);
         }
     }
 
@@ -245,17 +256,33 @@ impl Connection {
         let Auth::User(identity) = auth else {
             return self.refuse(close::FORBIDDEN, "Forbidden").await;
         };
-        if !app.ws_connection_opened(identity.user_id()) {
+        let Some(session) = app
+            .sessions
+            .open(identity.user_id(), app.config.ws_max_connections_per_user)
+        else {
             return self.refuse(close::TOO_MANY, "Too many connections").await;
-        }
-        self.counted_user = Some(identity.user_id());
-        if let Some(token) = token.filter(|t| !api_token::looks_like_api_token(t))
-            && let Some(claims) = app.jwt.verify(&token)
+        };
+        if let Some(token) = token.as_deref().filter(|t| !api_token::looks_like_api_token(t))
+            && let Some(claims) = app.jwt.verify(token)
         {
             self.expires_at = chrono::DateTime::from_timestamp(claims.exp, 0);
         }
+        self.session = Some(session);
+        self.token = token;
         self.who = Some(Arc::new(identity));
         self.send(self.protocol.ack()).await
+    }
+
+    /// The user the connection's token names now (a future that does not
+    /// borrow the connection).
+    fn current_identity(&self) -> impl Future<Output = Result<Arc<Identity>, End>> + Send + use<> {
+        let expected = self.session.as_ref().map(Session::user_id);
+        identity_now(self.s.app.clone(), self.token.clone(), expected)
+    }
+
+    async fn on_credentials_changed(&mut self) -> Result<(), End> {
+        self.who = Some(self.current_identity().await?);
+        Ok(())
     }
 
     /// Refuses `connection_init`; the legacy protocol first says why.
@@ -267,9 +294,9 @@ impl Connection {
     }
 
     async fn on_subscribe(&mut self, id: String, operation: Operation) -> Result<(), End> {
-        let Some(who) = self.who.clone() else {
+        if self.who.is_none() {
             return Err(End::Close(close::UNAUTHORIZED, "Unauthorized".into()));
-        };
+        }
         if self.running.contains_key(id.as_str()) {
             return Err(End::Close(
                 close::SUBSCRIBER_EXISTS,
@@ -283,6 +310,8 @@ impl Connection {
                 .error_message(&id, &format!("at most {cap} subscriptions per connection"));
             return self.send(refusal).await;
         }
+        let who = self.current_identity().await?;
+        self.who = Some(who.clone());
         let id: Arc<str> = id.into();
         let request = operation
             .request()
@@ -314,6 +343,8 @@ impl Connection {
             }
             return self.send(self.protocol.complete(&id)).await;
         };
+        let user_id = self.who.as_ref().map(|who| who.user_id());
+        report_response_errors(&self.s.app, &response.errors, user_id);
         if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
             // Refused before producing anything (invalid, forbidden…): an
             // error, which ends the operation.
@@ -365,6 +396,44 @@ impl Connection {
             Running::Executing(slot) => slot.registered_key(),
         }
     }
+}
+
+/// The user `token` names now; a token revoked (or a user gone) since
+/// `connection_init` ends the connection with 4403. Owned arguments: the
+/// connection's future must stay `Send`.
+async fn identity_now(app: AppState, token: Option<String>, expected: Option<i64>) -> Result<Arc<Identity>, End> {
+    match authenticate(&app.db, &app.jwt, token.as_deref()).await {
+        Ok(Auth::User(identity)) if Some(identity.user_id()) == expected => Ok(Arc::new(identity)),
+        Ok(_) => Err(End::Close(
+            close::FORBIDDEN,
+            "Forbidden: the token is no longer valid".into(),
+        )),
+        // Failing closed: the client reconnects, and is checked afresh.
+        Err(e) => {
+            tracing::error!(error = %e, "checking a websocket's token again failed");
+            Err(End::Close(close::INTERNAL_ERROR, "Internal error; reconnect".into()))
+        }
+    }
+}
+
+/// Resolves when the session is asked to check its credential again;
+/// never before `connection_init`.
+async fn recheck_requested(session: &Option<Session>) {
+    match session {
+        Some(session) => session.recheck_requested().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether a read failed because the message is over the size limit.
+fn is_too_big(error: &axum::Error) -> bool {
+    let source: &(dyn std::error::Error + 'static) = error;
+    std::iter::successors(Some(source), |e| e.source()).any(|e| {
+        matches!(
+            e.downcast_ref::<tungstenite::Error>(),
+            Some(tungstenite::Error::Capacity(_))
+        )
+    })
 }
 
 #[cfg(test)]

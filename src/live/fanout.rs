@@ -439,7 +439,7 @@ pub fn spawn(state: AppState, schema: HeraldSchema) -> tokio::task::JoinHandle<(
                                 state.fanout.all_fell_behind();
                             }
                         }
-                        EventKind::NotificationDeleted | EventKind::Viewed => {}
+                        EventKind::NotificationDeleted | EventKind::Viewed | EventKind::Credentials => {}
                     }
                     state.fanout.handled.send_replace(event.id);
                 }

@@ -5,6 +5,7 @@
 pub mod fanout;
 pub mod protocol;
 pub mod publisher;
+pub mod sessions;
 pub mod viewer;
 
 use std::sync::Arc;
@@ -37,15 +38,19 @@ pub enum EventKind {
     Membership,
     /// Many things changed at once (retention, a product deleted): recount.
     Resync,
+    /// A user's credentials changed (an API token revoked): their open
+    /// sessions check theirs again, on every replica.
+    Credentials,
 }
 
 impl EventKind {
-    const ALL: [EventKind; 5] = [
+    const ALL: [EventKind; 6] = [
         EventKind::NotificationCreated,
         EventKind::NotificationDeleted,
         EventKind::Viewed,
         EventKind::Membership,
         EventKind::Resync,
+        EventKind::Credentials,
     ];
 
     fn as_str(self) -> &'static str {
@@ -55,6 +60,7 @@ impl EventKind {
             EventKind::Viewed => "VIEWED",
             EventKind::Membership => "MEMBERSHIP",
             EventKind::Resync => "RESYNC",
+            EventKind::Credentials => "CREDENTIALS",
         }
     }
 

@@ -24,6 +24,10 @@ pub mod close {
     /// A second `connection_init`, or more connections than a user may hold.
     pub const TOO_MANY: u16 = 4429;
     pub const GOING_AWAY: u16 = 1001;
+    /// RFC 6455: a message over the size limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// RFC 6455: the server could not go on (the client may reconnect).
+    pub const INTERNAL_ERROR: u16 = 1011;
 
     /// `reason` cut to the 123 bytes a close frame may carry, on a
     /// character boundary (a longer one makes clients fail the connection

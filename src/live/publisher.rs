@@ -88,6 +88,12 @@ async fn publish_new(state: &AppState, last: &mut i64) -> anyhow::Result<usize> 
             event.product = n.product_id.and_then(|id| products.get(&id).cloned());
             event.user = n.user_id.and_then(|id| users.get(&id).cloned());
         }
+        // Not for subscribers: the sessions of that user check their
+        // credential again, and one that no longer holds closes.
+        if event.kind == EventKind::Credentials {
+            event.user_id.into_iter().for_each(|id| state.sessions.recheck(id));
+            continue;
+        }
         // A notification deleted before it was published is skipped.
         if event.kind == EventKind::NotificationCreated && event.notification.is_none() {
             continue;

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use chrono::Utc;
+use tracing::Instrument;
 
 use crate::domain::notification::{self, Recipient};
 use crate::domain::{EmailList, NotificationType, WebhookUrl};
@@ -156,6 +157,22 @@ pub async fn report_task(
     };
     if let Err(e) = report(state, failure).await {
         tracing::error!(job = function, error = ?e, "reporting a failed background job failed");
+    }
+}
+
+/// Reports the internal errors among a response's errors, over HTTP or a
+/// websocket alike, as failures of `user_id`'s request. In the background,
+/// so the client does not wait for it.
+pub fn report_response_errors(state: &AppState, errors: &[async_graphql::ServerError], user_id: Option<i64>) {
+    for error in errors {
+        if let Some(failure) = error.source::<Failure>() {
+            let failure = Failure {
+                user_id,
+                ..failure.clone()
+            };
+            let app = state.clone();
+            tokio::spawn(async move { report_request(&app, failure).await }.instrument(tracing::Span::current()));
+        }
     }
 }
 

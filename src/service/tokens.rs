@@ -5,6 +5,8 @@ use crate::auth::{Identity, api_token};
 use crate::domain::Name;
 use crate::entity::api_token as token_entity;
 use crate::error::{AppError, AppResult};
+use crate::live::{self, EventKind, NewEvent};
+use crate::state::AppState;
 
 /// Creates an API token for the caller. The token is returned once; only its
 /// hash is kept.
@@ -23,19 +25,27 @@ pub async fn create(db: &impl ConnectionTrait, who: &Identity, name: Name) -> Ap
     Ok((token, stored))
 }
 
-/// Revokes one of the caller's tokens (administrators: anybody's).
-pub async fn revoke(db: &impl ConnectionTrait, who: &Identity, id: i64) -> AppResult<token_entity::Model> {
+/// Revokes one of the caller's tokens (administrators: anybody's). The
+/// revocation is an event: every replica's sockets opened with the token
+/// check it again and close.
+pub async fn revoke(app: &AppState, who: &Identity, id: i64) -> AppResult<token_entity::Model> {
+    let txn = live::begin(&app.db).await?;
     let token = token_entity::Entity::find_by_id(id)
-        .one(db)
+        .one(&txn)
         .await?
         .filter(|t| t.user_id == who.user_id() || who.is_admin())
         .ok_or(AppError::NotFound("API token"))?;
     if token.revoked_at.is_some() {
         return Ok(token);
     }
+    let user_id = token.user_id;
     let mut row = token.into_active_model();
     row.revoked_at = Set(Some(chrono::Utc::now()));
-    Ok(row.update(db).await?)
+    let revoked = row.update(&txn).await?;
+    live::emit(&txn, NewEvent::for_user(EventKind::Credentials, Some(user_id))).await?;
+    txn.commit().await?;
+    app.committed();
+    Ok(revoked)
 }
 
 pub async fn of_user(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<token_entity::Model>> {
