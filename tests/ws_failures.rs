@@ -16,11 +16,17 @@ async fn an_internal_error_over_the_websocket_is_reported(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let mut client = WsClient::authenticated(&app.base, TRANSPORT_WS, &app.admin_token).await;
     client
-        .subscribe("1", "mutation { injectFault(kind: REQUEST, message: \"socket on fire\") }")
+        .subscribe(
+            "1",
+            "mutation { injectFault(kind: REQUEST, message: \"socket on fire\") }",
+        )
         .await;
     let answer = client.next_json(WAIT).await;
     assert_eq!(answer["type"], "error", "{answer}");
-    assert_eq!(answer["payload"][0]["message"], "internal server error", "no details for the client");
+    assert_eq!(
+        answer["payload"][0]["message"], "internal server error",
+        "no details for the client"
+    );
 
     let list = "{ notifications(filter: { type: EXCEPTION }) { edges { node { name message user { username } } } } }";
     let mut seen = json!(null);

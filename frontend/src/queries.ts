@@ -133,8 +133,8 @@ export const UpdateProductMutation = graphql(`
 `);
 
 export const SetMemberMutation = graphql(`
-  mutation SetMember($productId: ID!, $userId: ID!, $role: Role!) {
-    setProductMember(productId: $productId, userId: $userId, role: $role) { role user { id } }
+  mutation SetMember($productId: ID!, $userId: ID, $user: String, $role: Role!) {
+    setProductMember(productId: $productId, userId: $userId, user: $user, role: $role) { role user { id } }
   }
 `);
 

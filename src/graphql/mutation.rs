@@ -18,7 +18,7 @@ use crate::graphql::types::{
 };
 use crate::jobs;
 use crate::notify::failure::InjectedFault;
-use crate::service::members::{self, Scope};
+use crate::service::members::{self, MemberRef, Scope};
 use crate::service::notifications;
 use crate::service::{observations, product_groups, products, settings, tokens, users};
 
@@ -103,16 +103,19 @@ impl MutationRoot {
     }
 
     /// MAINTAINER or above; only an OWNER gives the OWNER role.
+    /// The member is named by `user` (exact username or email), or by
+    /// `userId` (administrators, or someone already a member here).
     async fn set_product_member(
         &self,
         ctx: &Context<'_>,
         product_id: ID,
-        user_id: ID,
+        user_id: Option<ID>,
+        user: Option<String>,
         role: Role,
     ) -> ApiResult<ProductMember> {
         let scope = Scope::Product(parse_id("productId", &product_id)?);
-        let user_id = parse_id("userId", &user_id)?;
-        let (user, role) = members::set(state(ctx), identity(ctx)?, scope, user_id, role).await?;
+        let member = member_ref(user_id, user)?;
+        let (user, role) = members::set(state(ctx), identity(ctx)?, scope, member, role).await?;
         Ok(ProductMember { user: User(user), role })
     }
 
@@ -123,16 +126,19 @@ impl MutationRoot {
     }
 
     /// A group role applies to every product of the group.
+    /// The member is named by `user` (exact username or email), or by
+    /// `userId` (administrators, or someone already a member here).
     async fn set_product_group_member(
         &self,
         ctx: &Context<'_>,
         product_group_id: ID,
-        user_id: ID,
+        user_id: Option<ID>,
+        user: Option<String>,
         role: Role,
     ) -> ApiResult<ProductMember> {
         let scope = Scope::Group(parse_id("productGroupId", &product_group_id)?);
-        let user_id = parse_id("userId", &user_id)?;
-        let (user, role) = members::set(state(ctx), identity(ctx)?, scope, user_id, role).await?;
+        let member = member_ref(user_id, user)?;
+        let (user, role) = members::set(state(ctx), identity(ctx)?, scope, member, role).await?;
         Ok(ProductMember { user: User(user), role })
     }
 
@@ -284,4 +290,17 @@ pub enum FaultKind {
 fn fault_injection_enabled(ctx: &Context<'_>) -> bool {
     ctx.data_opt::<crate::state::AppState>()
         .is_some_and(|s| s.config.fault_injection)
+}
+
+/// Exactly one of `userId` and `user` names the member.
+fn member_ref(user_id: Option<ID>, user: Option<String>) -> ApiResult<MemberRef> {
+    match (user_id, user) {
+        (Some(id), None) => Ok(MemberRef::Id(parse_id("userId", &id)?)),
+        // A username or an address: one line, at most an address's length.
+        (None, Some(name)) if name.chars().any(char::is_control) || name.len() > 320 => {
+            Err(AppError::invalid("user", "not a username or email address").into())
+        }
+        (None, Some(name)) if !name.trim().is_empty() => Ok(MemberRef::Name(name)),
+        _ => Err(AppError::invalid("user", "give the member's username or email").into()),
+    }
 }

@@ -67,8 +67,12 @@ impl User {
         self.0.full_name.as_deref()
     }
 
-    async fn is_admin(&self) -> bool {
-        self.0.is_admin
+    /// Whether the user is an administrator: told to administrators and to
+    /// the user themself; `false` for anyone else, so that accounts worth
+    /// attacking cannot be listed.
+    async fn is_admin(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let who = identity(ctx)?;
+        Ok((who.is_admin() || who.user_id() == self.0.id) && self.0.is_admin)
     }
 }
 

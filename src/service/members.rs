@@ -14,6 +14,17 @@ use crate::live::{self, EventKind, NewEvent};
 use crate::service::access;
 use crate::state::AppState;
 
+/// Who is to become (or already is) a member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberRef {
+    /// By id: administrators, or a user who already holds a membership the
+    /// caller can see. Anybody else's id is "not found", like an unknown
+    /// one, so that ids cannot be probed for accounts.
+    Id(i64),
+    /// By exact username or email address.
+    Name(String),
+}
+
 /// What a membership is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -64,15 +75,13 @@ pub async fn set(
     app: &AppState,
     who: &Identity,
     scope: Scope,
-    user_id: i64,
+    member: MemberRef,
     role: Role,
 ) -> AppResult<(user::Model, Role)> {
     let txn = crate::live::begin(&app.db).await?;
     let mine = manager_role(&txn, who, scope).await?;
-    let member = user::Entity::find_by_id(user_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound("user"))?;
+    let member = find_member(&txn, who, scope, &member).await?;
+    let user_id = member.id;
     let before = current_role(&txn, scope, user_id).await?;
     if !mine.may_assign(role) || before.is_some_and(|b| !mine.may_assign(b)) {
         return Err(AppError::Forbidden);
@@ -120,6 +129,52 @@ pub async fn remove(app: &AppState, who: &Identity, scope: Scope, user_id: i64) 
     txn.commit().await?;
     app.committed();
     Ok(removed)
+}
+
+/// The user `member` names, as the caller may address them.
+async fn find_member(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    scope: Scope,
+    member: &MemberRef,
+) -> AppResult<user::Model> {
+    let found = match member {
+        MemberRef::Id(id) if who.is_admin() || is_visible_member(db, scope, *id).await? => {
+            user::Entity::find_by_id(*id).one(db).await?
+        }
+        MemberRef::Id(_) => None,
+        MemberRef::Name(name) => {
+            let name = name.trim();
+            user::Entity::find()
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(user::Column::Username.eq(name))
+                        .add(user::Column::Email.eq(name)),
+                )
+                .one(db)
+                .await?
+        }
+    };
+    found.ok_or(AppError::NotFound("user"))
+}
+
+/// Whether `user_id` is a member the caller already sees on the scope: of
+/// the scope itself, or of the product's group.
+async fn is_visible_member(db: &impl ConnectionTrait, scope: Scope, user_id: i64) -> AppResult<bool> {
+    if current_role(db, scope, user_id).await?.is_some() {
+        return Ok(true);
+    }
+    let Scope::Product(product_id) = scope else {
+        return Ok(false);
+    };
+    let group = crate::entity::product::Entity::find_by_id(product_id)
+        .one(db)
+        .await?
+        .and_then(|p| p.product_group_id);
+    Ok(match group {
+        Some(group) => current_role(db, Scope::Group(group), user_id).await?.is_some(),
+        None => false,
+    })
 }
 
 /// The members of a scope with their roles, by username.

@@ -219,7 +219,10 @@ function Members({ product, canEdit, onChanged }: { product: Product; canEdit: b
 
   async function add(e: FormEvent) {
     e.preventDefault();
-    const result = await setMember({ productId: product.id, userId: newUser.trim(), role: newRole });
+    // Administrators pick from the user list (ids); everyone else names the
+    // user by username or email, since ids are not theirs to look up.
+    const member = usersData ? { userId: newUser } : { user: newUser.trim() };
+    const result = await setMember({ productId: product.id, ...member, role: newRole });
     if (!result.error) {
       setNewUser('');
       setMessage('Member added.');
@@ -273,7 +276,7 @@ function Members({ product, canEdit, onChanged }: { product: Product; canEdit: b
         <form className="card inline-form" onSubmit={add} aria-label="Add member">
           <h3>Add a member</h3>
           <ErrorBox message={errors.form} />
-          <Field id="member-user" label="User" error={errors.userId}>
+          <Field id="member-user" label="User" error={errors.user ?? errors.userId}>
             {usersData ? (
               <select id="member-user" required value={newUser} onChange={(e) => setNewUser(e.target.value)}>
                 <option value="">Choose…</option>
@@ -286,7 +289,7 @@ function Members({ product, canEdit, onChanged }: { product: Product; canEdit: b
                   ))}
               </select>
             ) : (
-              <input id="member-user" required placeholder="User id" value={newUser} onChange={(e) => setNewUser(e.target.value)} />
+              <input id="member-user" required placeholder="Username or email" value={newUser} onChange={(e) => setNewUser(e.target.value)} />
             )}
           </Field>
           <Field id="member-role" label="Role">
