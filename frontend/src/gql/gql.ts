@@ -28,7 +28,7 @@ type Documents = {
     "\n  mutation CreateProduct($input: ProductInput!) {\n    createProduct(input: $input) { id name }\n  }\n": typeof types.CreateProductDocument,
     "\n  query Product($id: ID!) {\n    product(id: $id) {\n      id name description securityGate securityGateActive myRole\n      productGroup { id name }\n      thresholds { critical high medium low none unknown }\n      openObservationCounts { critical high medium low none unknown }\n      notificationEmailTo notificationMsTeamsWebhook notificationSlackWebhook\n      members { role user { id username fullName } }\n      observations { id title severity status scanner updatedAt }\n    }\n    notifications(filter: { productId: $id, type: SECURITY_GATE }, first: 25) {\n      edges { node { id name createdAt viewed } }\n    }\n  }\n": typeof types.ProductDocument,
     "\n  mutation UpdateProduct($id: ID!, $input: ProductPatch!) {\n    updateProduct(id: $id, input: $input) {\n      id securityGate securityGateActive\n      thresholds { critical high medium low none unknown }\n      notificationEmailTo notificationMsTeamsWebhook notificationSlackWebhook\n    }\n  }\n": typeof types.UpdateProductDocument,
-    "\n  mutation SetMember($productId: ID!, $userId: ID!, $role: Role!) {\n    setProductMember(productId: $productId, userId: $userId, role: $role) { role user { id } }\n  }\n": typeof types.SetMemberDocument,
+    "\n  mutation SetMember($productId: ID!, $userId: ID, $user: String, $role: Role!) {\n    setProductMember(productId: $productId, userId: $userId, user: $user, role: $role) { role user { id } }\n  }\n": typeof types.SetMemberDocument,
     "\n  mutation RemoveMember($productId: ID!, $userId: ID!) {\n    removeProductMember(productId: $productId, userId: $userId)\n  }\n": typeof types.RemoveMemberDocument,
     "\n  query Users {\n    users { id username fullName email isAdmin }\n  }\n": typeof types.UsersDocument,
     "\n  mutation CreateUser($input: CreateUserInput!) {\n    createUser(input: $input) { id username }\n  }\n": typeof types.CreateUserDocument,
@@ -54,7 +54,7 @@ const documents: Documents = {
     "\n  mutation CreateProduct($input: ProductInput!) {\n    createProduct(input: $input) { id name }\n  }\n": types.CreateProductDocument,
     "\n  query Product($id: ID!) {\n    product(id: $id) {\n      id name description securityGate securityGateActive myRole\n      productGroup { id name }\n      thresholds { critical high medium low none unknown }\n      openObservationCounts { critical high medium low none unknown }\n      notificationEmailTo notificationMsTeamsWebhook notificationSlackWebhook\n      members { role user { id username fullName } }\n      observations { id title severity status scanner updatedAt }\n    }\n    notifications(filter: { productId: $id, type: SECURITY_GATE }, first: 25) {\n      edges { node { id name createdAt viewed } }\n    }\n  }\n": types.ProductDocument,
     "\n  mutation UpdateProduct($id: ID!, $input: ProductPatch!) {\n    updateProduct(id: $id, input: $input) {\n      id securityGate securityGateActive\n      thresholds { critical high medium low none unknown }\n      notificationEmailTo notificationMsTeamsWebhook notificationSlackWebhook\n    }\n  }\n": types.UpdateProductDocument,
-    "\n  mutation SetMember($productId: ID!, $userId: ID!, $role: Role!) {\n    setProductMember(productId: $productId, userId: $userId, role: $role) { role user { id } }\n  }\n": types.SetMemberDocument,
+    "\n  mutation SetMember($productId: ID!, $userId: ID, $user: String, $role: Role!) {\n    setProductMember(productId: $productId, userId: $userId, user: $user, role: $role) { role user { id } }\n  }\n": types.SetMemberDocument,
     "\n  mutation RemoveMember($productId: ID!, $userId: ID!) {\n    removeProductMember(productId: $productId, userId: $userId)\n  }\n": types.RemoveMemberDocument,
     "\n  query Users {\n    users { id username fullName email isAdmin }\n  }\n": types.UsersDocument,
     "\n  mutation CreateUser($input: CreateUserInput!) {\n    createUser(input: $input) { id username }\n  }\n": types.CreateUserDocument,
@@ -139,7 +139,7 @@ export function graphql(source: "\n  mutation UpdateProduct($id: ID!, $input: Pr
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation SetMember($productId: ID!, $userId: ID!, $role: Role!) {\n    setProductMember(productId: $productId, userId: $userId, role: $role) { role user { id } }\n  }\n"): (typeof documents)["\n  mutation SetMember($productId: ID!, $userId: ID!, $role: Role!) {\n    setProductMember(productId: $productId, userId: $userId, role: $role) { role user { id } }\n  }\n"];
+export function graphql(source: "\n  mutation SetMember($productId: ID!, $userId: ID, $user: String, $role: Role!) {\n    setProductMember(productId: $productId, userId: $userId, user: $user, role: $role) { role user { id } }\n  }\n"): (typeof documents)["\n  mutation SetMember($productId: ID!, $userId: ID, $user: String, $role: Role!) {\n    setProductMember(productId: $productId, userId: $userId, user: $user, role: $role) { role user { id } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
