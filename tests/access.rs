@@ -1,6 +1,8 @@
 //! Who reads what a setting holds, wherever it shows up: a delivery's target
 //! is whole only for who may read the setting it came from (the product's,
-//! its group's when the product falls back to it, or the global settings').
+//! its group's when the product falls back to it, or the global settings'),
+//! and a product's group shows its recipients and members only to members
+//! of the group.
 
 mod common;
 
@@ -273,7 +275,51 @@ async fn live_targets_follow_the_viewer_not_the_class(engine: Engine) {
     assert_eq!(target, w.group_slack, "group maintainer, live");
 }
 
+/// `product.productGroup` names the group to the product's members, but its
+/// recipients and members only to members of the group.
+async fn a_products_group_shows_its_people_only_to_its_members(engine: Engine) {
+    let w = world(engine).await;
+    let app = &w.app;
+    let query = "query($id: ID!) { product(id: $id) { productGroup {
+        name notificationEmailTo notificationSlackWebhook members { user { username } role }
+    } } }";
+    let group_of = |token: String| {
+        let p = w.p.clone();
+        async move { app.ok(&token, query, json!({ "id": p })).await["product"]["productGroup"].clone() }
+    };
+    for (who, token) in [
+        ("product maintainer", w.product_maintainer.clone()),
+        ("writer", w.writer.clone()),
+    ] {
+        let group = group_of(token).await;
+        assert_eq!(group["name"], "platform", "{who}: {group}");
+        assert_eq!(group["notificationEmailTo"], json!([]), "{who}: {group}");
+        assert_eq!(group["members"], json!([]), "{who}: {group}");
+        assert_eq!(group["notificationSlackWebhook"], Value::Null, "{who}: {group}");
+    }
+    let group = group_of(w.group_reader.clone()).await;
+    assert_eq!(
+        group["notificationEmailTo"],
+        json!(["platform-team@example.com"]),
+        "{group}"
+    );
+    // The admin who created it, and the two members.
+    assert_eq!(group["members"].as_array().unwrap().len(), 3, "{group}");
+    assert_eq!(group["notificationSlackWebhook"], Value::Null, "group reader: {group}");
+    for token in [w.group_maintainer.clone(), app.admin_token.clone()] {
+        let group = group_of(token).await;
+        assert_eq!(
+            group["notificationEmailTo"],
+            json!(["platform-team@example.com"]),
+            "{group}"
+        );
+        assert_eq!(group["members"].as_array().unwrap().len(), 3, "{group}");
+        assert_eq!(group["notificationSlackWebhook"], w.group_slack.as_str(), "{group}");
+    }
+}
+
 on_both_engines!(
     delivery_targets_follow_the_setting_they_came_from,
     live_targets_follow_the_viewer_not_the_class,
+    a_products_group_shows_its_people_only_to_its_members,
 );
