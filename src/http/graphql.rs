@@ -92,5 +92,8 @@ pub(super) async fn graphql(
 }
 
 pub(super) async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+    (
+        [(header::CONTENT_SECURITY_POLICY, super::GRAPHIQL_CONTENT_SECURITY_POLICY)],
+        Html(GraphiQLSource::build().endpoint("/graphql").finish()),
+    )
 }

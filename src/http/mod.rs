@@ -30,10 +30,16 @@ use crate::state::AppState;
 /// The largest request body taken (GraphQL documents and variables).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// GraphiQL loads its code from unpkg; everything else is same-origin.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+/// Everything the web app loads is its own: no inline code, no other host.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     font-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
+     form-action 'self'";
+
+/// GraphiQL's page (GET /graphql) alone runs inline code and loads its code
+/// from unpkg; it sets this itself, and the layer leaves it.
+const GRAPHIQL_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
      style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; font-src 'self' data: https://unpkg.com; \
-     connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+     connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 #[derive(Clone)]
 struct HttpState {
