@@ -65,7 +65,11 @@ pub(super) async fn graphql(
     let operation = operation_type(&request);
     let response = s
         .schema
-        .execute(request.data(auth).data(ClientAddress(peer.ip())))
+        .execute(
+            request
+                .data(auth)
+                .data(ClientAddress(super::client_address(&s.app.config, peer, &headers))),
+        )
         .await;
     for error in &response.errors {
         if let Some(failure) = error.source::<Failure>() {

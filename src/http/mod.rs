@@ -82,6 +82,23 @@ pub fn router(app: AppState, schema: HeraldSchema) -> Router {
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
 }
 
+/// The address of the client of a request from `peer`: the peer, or the
+/// client a trusted proxy names (`HERALD_TRUSTED_PROXIES`). For login
+/// throttling; the websocket handler should take it the same way.
+pub fn client_address(
+    config: &crate::Config,
+    peer: std::net::SocketAddr,
+    headers: &axum::http::HeaderMap,
+) -> std::net::IpAddr {
+    let proxies = &config.trusted_proxies;
+    let values = headers
+        .get_all(proxies.header().name())
+        .iter()
+        // Not text: not an address, which ends what is believed.
+        .map(|v| v.to_str().unwrap_or("?"));
+    proxies.client(peer.ip(), values)
+}
+
 fn security_header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
 }
