@@ -1,12 +1,161 @@
-//! The HTTP server from outside: the content security policies, and login
-//! throttling by client address, through a trusted proxy and from an
-//! untrusted peer.
+//! The HTTP server from outside: connection timeouts (raw TCP), the content
+//! security policies, and login throttling by client address, through a
+//! trusted proxy and from an untrusted peer.
 
 mod common;
 
+use std::time::{Duration, Instant};
+
+use common::ws::{TRANSPORT_WS, WsClient};
 use common::{Engine, PASSWORD, TestApp, error_code};
 use herald::domain::client_address::{ForwardedHeader, TrustedProxies};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const HEADER_TIMEOUT: Duration = Duration::from_secs(1);
+const IDLE_TIMEOUT: Duration = Duration::from_secs(3);
+
+async fn with_short_timeouts() -> TestApp {
+    TestApp::spawn_with(Engine::Sqlite, |c| {
+        c.http_header_timeout = HEADER_TIMEOUT;
+        c.http_idle_timeout = IDLE_TIMEOUT;
+    })
+    .await
+}
+
+async fn raw(app: &TestApp) -> TcpStream {
+    TcpStream::connect(app.server.addr).await.expect("connects")
+}
+
+/// Reads until the server closes the connection (or `limit` passes: then
+/// `None`), and returns when that happened.
+async fn closed_within(socket: &mut TcpStream, limit: Duration) -> Option<Instant> {
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, socket.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(Instant::now()),
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Reads one whole response to `GET /healthz` (its body is short, with a
+/// content length).
+async fn read_response(socket: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buf))
+            .await
+            .expect("a response")
+            .expect("read");
+        assert!(n > 0, "closed before the response was complete");
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .expect("a content length");
+            if body.len() >= length {
+                return text;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_headers_are_closed_after_the_header_timeout() {
+    let app = with_short_timeouts().await;
+    let mut socket = raw(&app).await;
+    socket
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: herald\r\n")
+        .await
+        .unwrap();
+    let sent = Instant::now();
+    let closed = closed_within(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("the server closes a connection whose headers never end");
+    let after = closed - sent;
+    assert!(
+        after >= HEADER_TIMEOUT - Duration::from_millis(200),
+        "closed too early: {after:?}"
+    );
+    assert!(
+        after < HEADER_TIMEOUT + Duration::from_secs(2),
+        "closed late: {after:?}"
+    );
+
+    // A connection that sends nothing at all is closed as soon.
+    let mut silent = raw(&app).await;
+    let opened = Instant::now();
+    let closed = closed_within(&mut silent, Duration::from_secs(10))
+        .await
+        .expect("closed");
+    assert!(closed - opened < HEADER_TIMEOUT + Duration::from_secs(2));
+
+    // Headers that arrive slowly but in time are served.
+    let mut slow = raw(&app).await;
+    for part in [
+        "GET /healthz HTTP/1.1\r\n",
+        "Host: herald\r\n",
+        "Connection: close\r\n",
+        "\r\n",
+    ] {
+        slow.write_all(part.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert!(read_response(&mut slow).await.starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_keep_alive_connections_are_closed_after_the_idle_timeout() {
+    let app = with_short_timeouts().await;
+    let mut socket = raw(&app).await;
+    for _ in 0..2 {
+        socket
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: herald\r\n\r\n")
+            .await
+            .unwrap();
+        assert!(read_response(&mut socket).await.starts_with("HTTP/1.1 200"));
+    }
+    let answered = Instant::now();
+    // Kept alive past the header timeout: idle is not half-sent...
+    assert_eq!(
+        closed_within(&mut socket, HEADER_TIMEOUT + Duration::from_millis(500)).await,
+        None,
+        "an idle connection lives until the idle timeout"
+    );
+    // ...and closed at the idle timeout.
+    let closed = closed_within(&mut socket, Duration::from_secs(10))
+        .await
+        .expect("the server closes an idle connection");
+    let after = closed - answered;
+    assert!(
+        after >= IDLE_TIMEOUT - Duration::from_millis(200),
+        "closed too early: {after:?}"
+    );
+    assert!(after < IDLE_TIMEOUT + Duration::from_secs(2), "closed late: {after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websockets_outlive_the_idle_timeout() {
+    let app = with_short_timeouts().await;
+    let mut socket = WsClient::authenticated(&app.base, TRANSPORT_WS, &app.admin_token).await;
+    tokio::time::sleep(IDLE_TIMEOUT + Duration::from_secs(1)).await;
+    socket
+        .subscribe("1", "subscription { unviewedNotificationCount }")
+        .await;
+    let data = socket.next_data("1", Duration::from_secs(5)).await;
+    assert_eq!(data["unviewedNotificationCount"], 0);
+}
 
 fn csp(response: &reqwest::Response) -> String {
     response

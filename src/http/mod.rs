@@ -2,6 +2,7 @@
 //! the layers every response passes (request ids and tracing, panics, body
 //! size, CORS, security headers).
 
+pub mod conn;
 mod graphql;
 mod health;
 mod spa;
