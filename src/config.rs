@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use crate::domain::client_address::{ForwardedHeader, TrustedProxies};
 use crate::domain::retry::RetrySchedule;
 
 /// Cost of the argon2 password hash. The defaults are argon2's recommended
@@ -68,6 +69,13 @@ pub struct Config {
     pub ws_max_subscriptions: usize,
     /// The built web app served at `/` (`HERALD_UI_DIR`).
     pub ui_dir: std::path::PathBuf,
+    /// How long a client may take to send a request's headers in full.
+    pub http_header_timeout: Duration,
+    /// How long a connection may stay open with no request running.
+    pub http_idle_timeout: Duration,
+    /// Peers whose `X-Forwarded-For` (or `Forwarded`) header names the
+    /// client; nobody else's is believed.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for Config {
@@ -96,6 +104,9 @@ impl std::fmt::Debug for Config {
             .field("ws_max_connections_per_user", &self.ws_max_connections_per_user)
             .field("ws_max_subscriptions", &self.ws_max_subscriptions)
             .field("ui_dir", &self.ui_dir)
+            .field("http_header_timeout", &self.http_header_timeout)
+            .field("http_idle_timeout", &self.http_idle_timeout)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -136,6 +147,9 @@ impl Default for Config {
             ws_max_connections_per_user: 100,
             ws_max_subscriptions: 20,
             ui_dir: "frontend/dist".into(),
+            http_header_timeout: Duration::from_secs(10),
+            http_idle_timeout: Duration::from_secs(60),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -209,6 +223,22 @@ impl Config {
         }
         if let Some(dir) = var("HERALD_UI_DIR") {
             config.ui_dir = dir.into();
+        }
+        if let Some(seconds) = parse_var::<u64>("HERALD_HTTP_HEADER_TIMEOUT")? {
+            config.http_header_timeout = Duration::from_secs(seconds.max(1));
+        }
+        if let Some(seconds) = parse_var::<u64>("HERALD_HTTP_IDLE_TIMEOUT")? {
+            config.http_idle_timeout = Duration::from_secs(seconds.max(1));
+        }
+        if let Some(raw) = var("HERALD_TRUSTED_PROXIES") {
+            let header = match var("HERALD_TRUSTED_PROXY_HEADER") {
+                Some(h) => {
+                    ForwardedHeader::parse(&h).map_err(|e| anyhow::anyhow!("HERALD_TRUSTED_PROXY_HEADER: {e}"))?
+                }
+                None => ForwardedHeader::default(),
+            };
+            config.trusted_proxies =
+                TrustedProxies::parse(&raw, header).map_err(|e| anyhow::anyhow!("HERALD_TRUSTED_PROXIES: {e}"))?;
         }
         if let Some(origins) = var("HERALD_CORS_ORIGINS") {
             config.cors_origins = origins

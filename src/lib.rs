@@ -21,8 +21,6 @@ pub mod state;
 
 use std::net::SocketAddr;
 
-use axum::serve::ListenerExt;
-
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -96,13 +94,13 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Serv
     let app = http::router(state.clone(), schema);
     let addr = listener.local_addr()?;
     let mut stopping = state.shutdown_signal();
+    let timeouts = http::conn::Timeouts {
+        header: state.config.http_header_timeout,
+        idle: state.config.http_idle_timeout,
+    };
     let http = tokio::spawn(async move {
-        // No Nagle delay: live results and responses are small writes that
-        // should leave at once.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        let listener = http::conn::GuardedListener::new(listener, timeouts);
+        axum::serve(listener, http::conn::MakeService(app))
             .with_graceful_shutdown(async move {
                 let _ = stopping.wait_for(|stop| *stop).await;
             })

@@ -231,7 +231,7 @@ async fn logins_are_throttled_per_username(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     app.user("alice").await;
     let login = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }";
-    for _ in 0..herald::auth::throttle::PER_USERNAME {
+    for _ in 0..=herald::auth::throttle::SCHEDULE.free {
         let body = app.gql(None, login, json!({ "u": "alice", "p": "wrong" })).await;
         assert_eq!(error_code(&body), "UNAUTHENTICATED");
     }

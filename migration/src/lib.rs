@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_foundation;
 mod m20261125_000002_notifications;
 mod m20261125_000003_events;
+mod m20261202_000001_delivery_target_origin;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_notifications::Migration),
             Box::new(m20261125_000003_events::Migration),
+            Box::new(m20261202_000001_delivery_target_origin::Migration),
         ]
     }
 }

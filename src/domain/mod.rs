@@ -4,6 +4,7 @@
 //! The enums derive `async_graphql::Enum` so the API spells them exactly as
 //! the rules do; that is a derive, not I/O.
 
+pub mod client_address;
 pub mod email;
 pub mod gate;
 pub mod import;

@@ -84,51 +84,163 @@ pub fn may_delete(is_admin: bool, role_on_product: Option<Role>) -> bool {
     is_admin || role_on_product == Some(Role::Owner)
 }
 
+/// Whose setting a delivery's target came from, and so who may read it
+/// whole: the product's, its group's (a fallback), the global settings'
+/// exception recipients, or an administrator's test send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetOrigin {
+    Product(i64),
+    ProductGroup(i64),
+    Settings,
+    Test,
+}
+
+impl TargetOrigin {
+    /// The stored kind; the id is stored beside it.
+    pub fn kind(self) -> &'static str {
+        match self {
+            TargetOrigin::Product(_) => "PRODUCT",
+            TargetOrigin::ProductGroup(_) => "PRODUCT_GROUP",
+            TargetOrigin::Settings => "SETTINGS",
+            TargetOrigin::Test => "TEST",
+        }
+    }
+
+    pub fn id(self) -> Option<i64> {
+        match self {
+            TargetOrigin::Product(id) | TargetOrigin::ProductGroup(id) => Some(id),
+            TargetOrigin::Settings | TargetOrigin::Test => None,
+        }
+    }
+
+    /// Reads the stored pair. Anything else (rows from before the origin was
+    /// kept, a missing id) counts as the settings: administrators only.
+    pub fn from_stored(kind: &str, id: Option<i64>) -> Self {
+        match (kind, id) {
+            ("PRODUCT", Some(id)) => TargetOrigin::Product(id),
+            ("PRODUCT_GROUP", Some(id)) => TargetOrigin::ProductGroup(id),
+            ("TEST", _) => TargetOrigin::Test,
+            _ => TargetOrigin::Settings,
+        }
+    }
+}
+
+/// Whether a caller reads a delivery's target whole: only who may read the
+/// setting it came from. Webhook URLs are secrets of MAINTAINER+ (of the
+/// product, or of the group for a fallback); addresses are read by every
+/// member of the product, or of the group; the global settings and test
+/// sends by administrators only. `product_role` is the caller's role on the
+/// notification's product, `group_role` their own role on the origin group.
+pub fn may_read_target(
+    origin: TargetOrigin,
+    channel: Channel,
+    is_admin: bool,
+    product_role: Option<Role>,
+    group_role: Option<Role>,
+) -> bool {
+    if is_admin {
+        return true;
+    }
+    let reads = |role: Option<Role>| match channel {
+        Channel::Email => role.is_some(),
+        Channel::MsTeams | Channel::Slack => role.is_some_and(|r| r >= Role::Maintainer),
+    };
+    match origin {
+        TargetOrigin::Product(_) => reads(product_role),
+        TargetOrigin::ProductGroup(_) => reads(group_role),
+        TargetOrigin::Settings | TargetOrigin::Test => false,
+    }
+}
+
+/// A target as shown to who may not read it whole: the mail domain, or the
+/// webhook's scheme and host; enough to tell targets apart on screen.
+pub fn masked_target(channel: Channel, target: &str) -> String {
+    match channel {
+        Channel::Email => match target.rsplit_once('@') {
+            Some((_, domain)) => format!("…@{domain}"),
+            None => "…".into(),
+        },
+        Channel::MsTeams | Channel::Slack => WebhookUrl::parse("target", target)
+            .map(|u| u.masked())
+            .unwrap_or_else(|_| "…".into()),
+    }
+}
+
 /// One recipient of a notification on one channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
     pub channel: Channel,
     /// An email address or a webhook URL.
     pub target: String,
+    pub origin: TargetOrigin,
 }
 
 /// Where a product's gate change goes: each channel from the product, or
-/// from its group when the product's is empty.
-pub fn gate_recipients(product: &NotificationTargets, group: Option<&NotificationTargets>) -> Vec<Recipient> {
-    let emails: &EmailList = match group {
-        Some(g) if product.email_to.is_empty() => &g.email_to,
-        _ => &product.email_to,
+/// from its group when the product's is empty. Each target remembers which
+/// of the two it came from.
+pub fn gate_recipients(
+    product: (i64, &NotificationTargets),
+    group: Option<(i64, &NotificationTargets)>,
+) -> Vec<Recipient> {
+    let (product_id, own) = product;
+    let mine = TargetOrigin::Product(product_id);
+    let mut out = Vec::new();
+    match group {
+        Some((group_id, g)) if own.email_to.is_empty() => {
+            out.extend(email_recipients(&g.email_to, TargetOrigin::ProductGroup(group_id)))
+        }
+        _ => out.extend(email_recipients(&own.email_to, mine)),
+    }
+    let pick = |own: &Option<WebhookUrl>, of_group: Option<(i64, &Option<WebhookUrl>)>| match (own, of_group) {
+        (Some(url), _) => Some((url.clone(), mine)),
+        (None, Some((group_id, Some(url)))) => Some((url.clone(), TargetOrigin::ProductGroup(group_id))),
+        _ => None,
     };
-    let pick = |own: &Option<WebhookUrl>, of_group: Option<&Option<WebhookUrl>>| -> Option<WebhookUrl> {
-        own.clone().or_else(|| of_group.cloned().flatten())
-    };
-    let teams = pick(&product.ms_teams_webhook, group.map(|g| &g.ms_teams_webhook));
-    let slack = pick(&product.slack_webhook, group.map(|g| &g.slack_webhook));
-    recipients(emails, teams.as_ref(), slack.as_ref())
+    let teams = pick(&own.ms_teams_webhook, group.map(|(id, g)| (id, &g.ms_teams_webhook)));
+    let slack = pick(&own.slack_webhook, group.map(|(id, g)| (id, &g.slack_webhook)));
+    out.extend(webhook_recipients(teams, slack));
+    out
 }
 
-/// One recipient per address, plus the Teams and Slack webhooks when set.
-pub fn recipients(emails: &EmailList, teams: Option<&WebhookUrl>, slack: Option<&WebhookUrl>) -> Vec<Recipient> {
-    let mut out: Vec<Recipient> = emails
-        .iter()
-        .map(|a| Recipient {
-            channel: Channel::Email,
-            target: a.as_str().to_owned(),
-        })
-        .collect();
-    if let Some(url) = teams {
-        out.push(Recipient {
-            channel: Channel::MsTeams,
-            target: url.expose().to_owned(),
-        });
-    }
-    if let Some(url) = slack {
-        out.push(Recipient {
-            channel: Channel::Slack,
-            target: url.expose().to_owned(),
-        });
-    }
+/// One recipient per address, plus the Teams and Slack webhooks when set,
+/// all from one origin.
+pub fn recipients(
+    emails: &EmailList,
+    teams: Option<&WebhookUrl>,
+    slack: Option<&WebhookUrl>,
+    origin: TargetOrigin,
+) -> Vec<Recipient> {
+    let mut out: Vec<Recipient> = email_recipients(emails, origin).collect();
+    out.extend(webhook_recipients(
+        teams.map(|u| (u.clone(), origin)),
+        slack.map(|u| (u.clone(), origin)),
+    ));
     out
+}
+
+fn email_recipients(emails: &EmailList, origin: TargetOrigin) -> impl Iterator<Item = Recipient> + '_ {
+    emails.iter().map(move |a| Recipient {
+        channel: Channel::Email,
+        target: a.as_str().to_owned(),
+        origin,
+    })
+}
+
+fn webhook_recipients(
+    teams: Option<(WebhookUrl, TargetOrigin)>,
+    slack: Option<(WebhookUrl, TargetOrigin)>,
+) -> impl Iterator<Item = Recipient> {
+    let teams = teams.map(|(url, origin)| Recipient {
+        channel: Channel::MsTeams,
+        target: url.expose().to_owned(),
+        origin,
+    });
+    let slack = slack.map(|(url, origin)| Recipient {
+        channel: Channel::Slack,
+        target: url.expose().to_owned(),
+        origin,
+    });
+    teams.into_iter().chain(slack)
 }
 
 /// The stored name of a gate change.
@@ -278,37 +390,108 @@ mod tests {
     }
 
     #[test]
-    fn each_channel_falls_back_to_the_group_on_its_own() {
+    fn each_channel_falls_back_to_the_group_on_its_own_and_says_so() {
         let product = targets(&[], Some("https://t.example.com/p"), None);
         let group = targets(
             &["g@example.com", "h@example.com"],
             Some("https://t.example.com/g"),
             Some("https://s.example.com/g"),
         );
-        let got = gate_recipients(&product, Some(&group));
+        let got = gate_recipients((1, &product), Some((9, &group)));
         let want = vec![
             Recipient {
                 channel: Channel::Email,
                 target: "g@example.com".into(),
+                origin: TargetOrigin::ProductGroup(9),
             },
             Recipient {
                 channel: Channel::Email,
                 target: "h@example.com".into(),
+                origin: TargetOrigin::ProductGroup(9),
             },
             Recipient {
                 channel: Channel::MsTeams,
                 target: "https://t.example.com/p".into(),
+                origin: TargetOrigin::Product(1),
             },
             Recipient {
                 channel: Channel::Slack,
                 target: "https://s.example.com/g".into(),
+                origin: TargetOrigin::ProductGroup(9),
             },
         ];
         assert_eq!(got, want);
-        assert!(gate_recipients(&targets(&[], None, None), None).is_empty());
-        let own = gate_recipients(&targets(&["p@example.com"], None, None), Some(&group));
+        assert!(gate_recipients((1, &targets(&[], None, None)), None).is_empty());
+        let own = gate_recipients((1, &targets(&["p@example.com"], None, None)), Some((9, &group)));
         assert_eq!(own[0].target, "p@example.com");
+        assert_eq!(own[0].origin, TargetOrigin::Product(1));
         assert_eq!(own.len(), 3);
+        let settings = recipients(
+            &group.email_to,
+            None,
+            group.slack_webhook.as_ref(),
+            TargetOrigin::Settings,
+        );
+        assert!(settings.iter().all(|r| r.origin == TargetOrigin::Settings));
+        assert_eq!(settings.len(), 3);
+    }
+
+    #[test]
+    fn masking_keeps_only_the_domain_or_the_host() {
+        assert_eq!(masked_target(Channel::Email, "sec@example.com"), "…@example.com");
+        assert_eq!(
+            masked_target(Channel::Slack, "https://hooks.slack.com/services/T/B/SECRET"),
+            "https://hooks.slack.com/…"
+        );
+        assert_eq!(masked_target(Channel::MsTeams, "not a url"), "…");
+        assert_eq!(masked_target(Channel::Email, "no-at-sign"), "…");
+    }
+
+    #[test]
+    fn origins_round_trip_and_unknown_ones_are_the_settings() {
+        for origin in [
+            TargetOrigin::Product(3),
+            TargetOrigin::ProductGroup(4),
+            TargetOrigin::Settings,
+            TargetOrigin::Test,
+        ] {
+            assert_eq!(TargetOrigin::from_stored(origin.kind(), origin.id()), origin);
+        }
+        assert_eq!(TargetOrigin::from_stored("PRODUCT", None), TargetOrigin::Settings);
+        assert_eq!(TargetOrigin::from_stored("PRODUCT_GROUP", None), TargetOrigin::Settings);
+        assert_eq!(TargetOrigin::from_stored("", Some(1)), TargetOrigin::Settings);
+    }
+
+    #[test]
+    fn a_target_is_read_whole_only_by_who_may_read_its_setting() {
+        use Channel::*;
+        use TargetOrigin::*;
+        let webhook_reader = |r: Role| r >= Role::Maintainer;
+        for channel in Channel::ALL.iter().copied() {
+            for origin in [Product(1), ProductGroup(2), Settings, Test] {
+                assert!(may_read_target(origin, channel, true, None, None), "admins read all");
+                assert!(
+                    !may_read_target(origin, channel, false, None, None),
+                    "strangers read none"
+                );
+            }
+            for role in Role::ALL {
+                let expected = match channel {
+                    Email => true,
+                    MsTeams | Slack => webhook_reader(role),
+                };
+                assert_eq!(may_read_target(Product(1), channel, false, Some(role), None), expected);
+                assert_eq!(
+                    may_read_target(ProductGroup(2), channel, false, None, Some(role)),
+                    expected
+                );
+                // A role on the product says nothing about the group's setting.
+                assert!(!may_read_target(ProductGroup(2), channel, false, Some(role), None));
+                assert!(!may_read_target(Product(1), channel, false, None, Some(role)));
+                assert!(!may_read_target(Settings, channel, false, Some(role), Some(role)));
+                assert!(!may_read_target(Test, channel, false, Some(role), Some(role)));
+            }
+        }
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub struct Model {
     pub lease_until: Option<DateTimeUtc>,
     pub last_error: Option<String>,
     pub last_status_code: Option<i32>,
+    /// Whose setting the target came from: PRODUCT, PRODUCT_GROUP (with
+    /// `target_origin_id`), SETTINGS or TEST; it decides who reads it whole.
+    pub target_origin: String,
+    pub target_origin_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -234,19 +234,20 @@ impl MutationRoot {
     /// Sends a delivery again from the start (administrators, product MAINTAINER+).
     async fn redeliver(&self, ctx: &Context<'_>, delivery_id: ID) -> ApiResult<Delivery> {
         let id = parse_id("deliveryId", &delivery_id)?;
-        let row = notifications::redeliver(state(ctx), identity(ctx)?, id).await?;
+        let (row, role) = notifications::redeliver(state(ctx), identity(ctx)?, id).await?;
         Ok(Delivery {
             row,
-            sees_secrets: true,
+            product_role: Some(role),
         })
     }
 
     /// Queues a test message to one address or webhook (administrators).
     async fn send_test_notification(&self, ctx: &Context<'_>, channel: Channel, target: String) -> ApiResult<Delivery> {
         let row = notifications::send_test(state(ctx), identity(ctx)?, channel, &target).await?;
+        // Administrators only: they read every target.
         Ok(Delivery {
             row,
-            sees_secrets: true,
+            product_role: Some(Role::Owner),
         })
     }
 

@@ -7,11 +7,13 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::auth::Identity;
 
-use crate::domain::notification::{Visibility, visibility as domain_visibility};
-use crate::domain::{Channel, DeliveryStatus, NotificationType, Role, WebhookUrl};
+use crate::domain::notification::{
+    TargetOrigin, Visibility, masked_target, may_read_target, visibility as domain_visibility,
+};
+use crate::domain::{Channel, DeliveryStatus, NotificationType, Role};
 use crate::entity::{delivery, delivery_attempt, notification, product, user};
 use crate::error::AppError;
-use crate::graphql::context::{state, to_id};
+use crate::graphql::context::{identity, state, to_id};
 use crate::graphql::error::ApiResult;
 use crate::graphql::types::{Product, User};
 use crate::service::{access, notifications};
@@ -141,9 +143,14 @@ impl Notification {
     }
 
     async fn deliveries(&self, ctx: &Context<'_>) -> ApiResult<Vec<Delivery>> {
-        let sees_secrets = self.role.is_some_and(|r| r >= Role::Maintainer);
         let rows = notifications::deliveries_of(&state(ctx).db, self.row.id).await?;
-        Ok(rows.into_iter().map(|row| Delivery { row, sees_secrets }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| Delivery {
+                row,
+                product_role: self.role,
+            })
+            .collect())
     }
 }
 
@@ -158,8 +165,9 @@ impl Notification {
 
 pub struct Delivery {
     pub row: delivery::Model,
-    /// Webhook URLs are shown whole to administrators and MAINTAINER+ only.
-    pub sees_secrets: bool,
+    /// The caller's role on the notification's product (administrators:
+    /// OWNER), decided with the notification's visibility.
+    pub product_role: Option<Role>,
 }
 
 #[Object]
@@ -172,15 +180,25 @@ impl Delivery {
         self.row.channel.parse().unwrap_or(Channel::Email)
     }
 
-    /// The address, or the webhook URL (masked unless the caller may read it).
-    async fn target(&self) -> String {
-        match self.row.channel.parse::<Channel>() {
-            Ok(Channel::Email) => self.row.target.clone(),
-            _ if self.sees_secrets => self.row.target.clone(),
-            _ => WebhookUrl::parse("target", &self.row.target)
-                .map(|u| u.masked())
-                .unwrap_or_else(|_| "…".into()),
-        }
+    /// The address, or the webhook URL: whole only for who may read the
+    /// setting it came from (the product's, its group's, or the global
+    /// settings'), masked for everyone else.
+    async fn target(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        let who = identity(ctx)?;
+        // An unreadable channel is treated as a webhook: masked.
+        let channel = self.row.channel.parse::<Channel>().unwrap_or(Channel::Slack);
+        let origin = TargetOrigin::from_stored(&self.row.target_origin, self.row.target_origin_id);
+        let group_role = match origin {
+            TargetOrigin::ProductGroup(id) if !who.is_admin() => access::group_role(&state(ctx).db, who, id).await?,
+            _ => None,
+        };
+        Ok(
+            if may_read_target(origin, channel, who.is_admin(), self.product_role, group_role) {
+                self.row.target.clone()
+            } else {
+                masked_target(channel, &self.row.target)
+            },
+        )
     }
 
     async fn status(&self) -> DeliveryStatus {

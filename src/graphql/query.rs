@@ -134,9 +134,9 @@ impl QueryRoot {
     async fn delivery(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Delivery>> {
         let id = parse_id("id", &id)?;
         match notifications::managed_delivery(&state(ctx).db, identity(ctx)?, id).await {
-            Ok(row) => Ok(Some(Delivery {
+            Ok((row, role)) => Ok(Some(Delivery {
                 row,
-                sees_secrets: true,
+                product_role: Some(role),
             })),
             Err(AppError::NotFound(_)) => Ok(None),
             Err(e) => Err(e.into()),

@@ -246,8 +246,13 @@ impl ProductGroup {
         self.row.gate_settings().thresholds.values().into()
     }
 
+    /// Empty for callers without a role on the group (a product's member
+    /// reaches the group through `Product.productGroup`).
     async fn notification_email_to(&self) -> Vec<String> {
-        self.row.targets().email_to.strings()
+        match self.role {
+            Some(_) => self.row.targets().email_to.strings(),
+            None => Vec::new(),
+        }
     }
 
     async fn notification_ms_teams_webhook(&self) -> Option<String> {
@@ -258,7 +263,11 @@ impl ProductGroup {
         secret_for(self.role, &self.row.notification_slack_webhook)
     }
 
+    /// Empty for callers without a role on the group.
     async fn members(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProductMember>> {
+        if self.role.is_none() {
+            return Ok(Vec::new());
+        }
         Ok(members_of(
             members::list(&state(ctx).db, Scope::Group(self.row.id)).await?,
         ))

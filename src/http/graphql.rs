@@ -63,7 +63,11 @@ pub(super) async fn graphql(
     let operation = operation_type(&request);
     let response = s
         .schema
-        .execute(request.data(auth).data(ClientAddress(peer.ip())))
+        .execute(
+            request
+                .data(auth)
+                .data(ClientAddress(super::client_address(&s.app.config, peer, &headers))),
+        )
         .await;
     report_response_errors(&s.app, &response.errors, user_id);
     let metrics = &s.app.metrics;
@@ -80,5 +84,8 @@ pub(super) async fn graphql(
 }
 
 pub(super) async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+    (
+        [(header::CONTENT_SECURITY_POLICY, super::GRAPHIQL_CONTENT_SECURITY_POLICY)],
+        Html(GraphiQLSource::build().endpoint("/graphql").finish()),
+    )
 }

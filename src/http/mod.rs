@@ -2,6 +2,7 @@
 //! the layers every response passes (request ids and tracing, panics, body
 //! size, CORS, security headers).
 
+pub mod conn;
 mod graphql;
 mod health;
 mod spa;
@@ -30,10 +31,16 @@ use crate::state::AppState;
 /// The largest request body taken (GraphQL documents and variables).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// GraphiQL loads its code from unpkg; everything else is same-origin.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+/// Everything the web app loads is its own: no inline code, no other host.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     font-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
+     form-action 'self'";
+
+/// GraphiQL's page (GET /graphql) alone runs inline code and loads its code
+/// from unpkg; it sets this itself, and the layer leaves it.
+const GRAPHIQL_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
      style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; font-src 'self' data: https://unpkg.com; \
-     connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+     connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 #[derive(Clone)]
 struct HttpState {
@@ -74,6 +81,23 @@ pub fn router(app: AppState, schema: HeraldSchema) -> Router {
             tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
         }))
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// The address of the client of a request from `peer`: the peer, or the
+/// client a trusted proxy names (`HERALD_TRUSTED_PROXIES`). For login
+/// throttling; the websocket handler should take it the same way.
+pub fn client_address(
+    config: &crate::Config,
+    peer: std::net::SocketAddr,
+    headers: &axum::http::HeaderMap,
+) -> std::net::IpAddr {
+    let proxies = &config.trusted_proxies;
+    let values = headers
+        .get_all(proxies.header().name())
+        .iter()
+        // Not text: not an address, which ends what is believed.
+        .map(|v| v.to_str().unwrap_or("?"));
+    proxies.client(peer.ip(), values)
 }
 
 fn security_header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

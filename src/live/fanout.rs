@@ -42,11 +42,13 @@ pub const MAX_QUERIES_PER_USER: usize = 16;
 
 /// Fields whose value depends on the viewer beyond administrator-or-not and
 /// the role on the notification's product: a user's email (shown to that
-/// user and to administrators) and anything about a product group (the
-/// viewer's own role on it, and the group's products they see). The test
+/// user and to administrators), anything about a product group (the
+/// viewer's own role on it, and the group's products they see), and a
+/// delivery's target (whole only for who may read the group's setting it
+/// may have come from). The test
 /// `every_field_reachable_from_a_notification_is_classified` keeps this list
 /// honest when the schema grows.
-pub const VIEWER_FIELDS: &[&str] = &["email", "productGroup"];
+pub const VIEWER_FIELDS: &[&str] = &["email", "productGroup", "target"];
 
 /// One result for one subscription of a connection.
 pub struct Frame {
@@ -683,6 +685,9 @@ mod tests {
         assert!(depends_on_viewer(
             "subscription { notificationCreated { ... on Notification { user { e: email } } } }"
         ));
+        assert!(depends_on_viewer(
+            "subscription { notificationCreated { deliveries { id target } } }"
+        ));
         assert!(depends_on_viewer("subscription {"));
     }
 
@@ -697,7 +702,7 @@ mod tests {
             "Notification.product Notification.user Notification.function Notification.arguments",
             "Notification.trace Notification.repeatCount Notification.repeatSince Notification.viewed",
             "Notification.deliveries",
-            "Delivery.id Delivery.channel Delivery.target Delivery.status Delivery.attempts",
+            "Delivery.id Delivery.channel Delivery.status Delivery.attempts",
             "Delivery.nextAttemptAt Delivery.lastError Delivery.lastStatusCode Delivery.history",
             "DeliveryAttempt.attemptedAt DeliveryAttempt.durationMs DeliveryAttempt.outcome",
             "DeliveryAttempt.statusCode DeliveryAttempt.response DeliveryAttempt.error",

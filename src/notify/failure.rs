@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::Utc;
 use tracing::Instrument;
 
-use crate::domain::notification::{self, Recipient};
+use crate::domain::notification::{self, Recipient, TargetOrigin};
 use crate::domain::{EmailList, NotificationType, WebhookUrl};
 use crate::error::AppResult;
 use crate::notify::rate_limit::{self, Admission};
@@ -109,6 +109,7 @@ pub async fn report(state: &AppState, failure: Failure) -> AppResult<Option<i64>
         &emails,
         webhook(&settings.exception_ms_teams_webhook).as_ref(),
         webhook(&settings.exception_slack_webhook).as_ref(),
+        TargetOrigin::Settings,
     );
     let kind = if failure.in_task {
         NotificationType::Task

@@ -84,6 +84,8 @@ pub fn pending_delivery(
         lease_until: Set(None),
         last_error: Set(None),
         last_status_code: Set(None),
+        target_origin: Set(recipient.origin.kind().to_owned()),
+        target_origin_id: Set(recipient.origin.id()),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -105,7 +107,11 @@ pub async fn gate_changed(
         Some(id) => product_group::Entity::find_by_id(id).one(txn).await?,
         None => None,
     };
-    let mut recipients = notification::gate_recipients(&product.targets(), group.map(|g| g.targets()).as_ref());
+    let group_targets = group.map(|g| (g.id, g.targets()));
+    let mut recipients = notification::gate_recipients(
+        (product.id, &product.targets()),
+        group_targets.as_ref().map(|(id, t)| (*id, t)),
+    );
     if !app.email_enabled(&crate::service::settings::load(txn).await?) {
         recipients.retain(|r| r.channel != Channel::Email);
     }

@@ -305,29 +305,34 @@ pub async fn attempts_of(db: &impl ConnectionTrait, delivery_id: i64) -> AppResu
 }
 
 /// A delivery the caller may manage: administrators, or MAINTAINER+ on the
-/// product of its notification.
-pub async fn managed_delivery(db: &impl ConnectionTrait, who: &Identity, id: i64) -> AppResult<delivery::Model> {
+/// product of its notification; with the caller's role on that product
+/// (administrators: OWNER).
+pub async fn managed_delivery(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    id: i64,
+) -> AppResult<(delivery::Model, Role)> {
     let row = delivery::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or(AppError::NotFound("delivery"))?;
     if who.is_admin() {
-        return Ok(row);
+        return Ok((row, Role::Owner));
     }
     let notification_id = row.notification_id.ok_or(AppError::NotFound("delivery"))?;
     let (n, _) = get(db, who, notification_id)
         .await?
         .ok_or(AppError::NotFound("delivery"))?;
     match role_on(db, who, &n).await? {
-        Some(role) if role >= Role::Maintainer => Ok(row),
+        Some(role) if role >= Role::Maintainer => Ok((row, role)),
         _ => Err(AppError::Forbidden),
     }
 }
 
 /// Sends a delivery again from the start of the retry schedule.
-pub async fn redeliver(app: &AppState, who: &Identity, id: i64) -> AppResult<delivery::Model> {
+pub async fn redeliver(app: &AppState, who: &Identity, id: i64) -> AppResult<(delivery::Model, Role)> {
     let txn = crate::db::begin(&app.db).await?;
-    let row = managed_delivery(&txn, who, id).await?;
+    let (row, role) = managed_delivery(&txn, who, id).await?;
     let now = Utc::now();
     let mut active = row.into_active_model();
     active.status = Set(DeliveryStatus::Pending.as_str().to_owned());
@@ -338,7 +343,7 @@ pub async fn redeliver(app: &AppState, who: &Identity, id: i64) -> AppResult<del
     let updated = active.update(&txn).await?;
     txn.commit().await?;
     app.committed();
-    Ok(updated)
+    Ok((updated, role))
 }
 
 /// Queues a test message to one target (administrators).
@@ -357,7 +362,11 @@ pub async fn send_test(app: &AppState, who: &Identity, channel: Channel, target:
         }
         Channel::MsTeams | Channel::Slack => WebhookUrl::parse("target", target)?.expose().to_owned(),
     };
-    let recipient = notification::Recipient { channel, target };
+    let recipient = notification::Recipient {
+        channel,
+        target,
+        origin: notification::TargetOrigin::Test,
+    };
     let row = crate::notify::pending_delivery(None, &recipient, Utc::now())
         .insert(&app.db)
         .await?;

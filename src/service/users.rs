@@ -83,7 +83,7 @@ pub async fn login_throttled(
         .map_err(AppError::TooManyRequests)?;
     match login(&app.db, &app.hasher, &app.jwt, username, password).await {
         Ok(ok) => {
-            app.login_throttle.succeeded(username);
+            app.login_throttle.succeeded(username, address);
             Ok(ok)
         }
         Err(AppError::Unauthenticated) => {
