@@ -899,10 +899,10 @@ async fn the_role_matrix(engine: Engine) {
                         fail(format!("expected a count of {count}: {body}"));
                     }
                 }
-                Op::Redeliver if code_right && expected == Can::Yes => {
-                    if body["data"]["redeliver"]["status"] != "PENDING" {
-                        fail(format!("not started over: {body}"));
-                    }
+                Op::Redeliver
+                    if code_right && expected == Can::Yes && body["data"]["redeliver"]["status"] != "PENDING" =>
+                {
+                    fail(format!("not started over: {body}"));
                 }
                 _ => {}
             }
