@@ -7,43 +7,115 @@ use std::time::Duration;
 
 use common::ws::{LEGACY_WS, Received, TRANSPORT_WS, WsClient, connect};
 use common::{Engine, JWT_SECRET, TestApp};
-use serde_json::json;
+use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(5);
 const QUIET: Duration = Duration::from_millis(700);
-const CREATED: &str = "subscription { notificationCreated { id type name product { name } viewed } }";
+const CREATED: &str = "subscription { notificationCreated { id type name message product { name } viewed } }";
+
+/// A product whose gate the test flips to prove that a subscription is
+/// attached and that nothing forbidden came before: events reach each
+/// subscriber in commit order, so a leaked notification would arrive ahead
+/// of the canary. A silence alone also passes when the subscription is late.
+struct Canary {
+    product: String,
+    failed: bool,
+}
+
+impl Canary {
+    async fn new(app: &TestApp) -> Canary {
+        let product = app.product(&app.admin_token, json!({ "name": "canary" })).await;
+        Canary { product, failed: false }
+    }
+
+    /// Flips the canary's gate; returns the notification's name.
+    async fn fire(&mut self, app: &TestApp) -> &'static str {
+        self.failed = !self.failed;
+        let findings: &[(&str, &str)] = if self.failed { &[("canary", "CRITICAL")] } else { &[] };
+        let imported = app.import(&app.admin_token, &self.product, findings).await;
+        assert!(imported.get("errors").is_none(), "{imported}");
+        if self.failed {
+            "Security gate has changed to Failed"
+        } else {
+            "Security gate has changed to Passed"
+        }
+    }
+}
+
+/// The next notification on subscription `id` is the canary `name`.
+async fn expect_canary(client: &mut WsClient, id: &str, who: &str, name: &str) {
+    let data = client.next_data(id, WAIT).await;
+    let created = &data["notificationCreated"];
+    assert_eq!(
+        (&created["product"]["name"], &created["name"]),
+        (&json!("canary"), &json!(name)),
+        "{who} must receive the canary, and nothing before it: {data}"
+    );
+}
+
+/// The next notification on subscription `id`: its type, product and message.
+async fn expect_notification(client: &mut WsClient, id: &str, who: &str, kind: &str, message: Value) -> Value {
+    let data = client.next_data(id, WAIT).await;
+    let created = data["notificationCreated"].clone();
+    assert_eq!(created["type"], kind, "{who}: {data}");
+    assert_eq!(created["product"]["name"], "live", "{who}: {data}");
+    assert_eq!(created["message"], message, "{who}: {data}");
+    created
+}
 
 async fn members_receive_gate_changes_and_others_do_not(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let admin = app.admin_token.clone();
-    let product = app.product(&admin, json!({ "name": "live" })).await;
+    let group = app.group(&admin, json!({ "name": "live group" })).await;
+    let product = app
+        .product(&admin, json!({ "name": "live", "productGroupId": group }))
+        .await;
+    let mut canary = Canary::new(&app).await;
     let (reader_id, reader) = app.user("reader").await;
     app.set_member(&product, &reader_id, "READER").await;
-    let (_, outsider) = app.user("outsider").await;
+    let (grouped_id, grouped) = app.user("grouped").await;
+    app.set_group_member(&group, &grouped_id, "READER").await;
+    let (outsider_id, outsider) = app.user("outsider").await;
+    // Everybody sees the canary; only the outsider is a stranger to "live".
+    for id in [&reader_id, &grouped_id, &outsider_id] {
+        app.set_member(&canary.product, id, "READER").await;
+    }
 
     let mut member = WsClient::authenticated(&app.base, TRANSPORT_WS, &reader).await;
-    member.subscribe("1", CREATED).await;
+    let mut via_group = WsClient::authenticated(&app.base, TRANSPORT_WS, &grouped).await;
     let mut stranger = WsClient::authenticated(&app.base, TRANSPORT_WS, &outsider).await;
-    stranger.subscribe("1", CREATED).await;
     let mut boss = WsClient::authenticated(&app.base, TRANSPORT_WS, &admin).await;
-    boss.subscribe("a", CREATED).await;
-    // Subscriptions start asynchronously; give them a moment to attach.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    for client in [&mut member, &mut via_group, &mut stranger, &mut boss] {
+        client.subscribe("1", CREATED).await;
+        client.subscribe("gone", "subscription { notificationDeleted }").await;
+    }
+    // Each subscription is attached once its canary arrived.
+    let name = canary.fire(&app).await;
+    for (who, client) in [
+        ("member", &mut member),
+        ("group member", &mut via_group),
+        ("stranger", &mut stranger),
+        ("admin", &mut boss),
+    ] {
+        expect_canary(client, "1", who, name).await;
+    }
 
+    // A gate change of the product reaches its members, direct or through
+    // the group, and administrators.
     app.import(&admin, &product, &[("x", "CRITICAL")]).await;
-    let data = member.next_data("1", WAIT).await;
-    assert_eq!(
-        data["notificationCreated"]["name"],
-        "Security gate has changed to Failed"
-    );
-    assert_eq!(data["notificationCreated"]["type"], "SECURITY_GATE");
-    assert_eq!(data["notificationCreated"]["product"]["name"], "live");
-    assert_eq!(data["notificationCreated"]["viewed"], false);
-    let seen_by_admin = boss.next_data("a", WAIT).await;
-    assert_eq!(
-        seen_by_admin["notificationCreated"]["id"],
-        data["notificationCreated"]["id"]
-    );
+    let data = expect_notification(&mut member, "1", "member", "SECURITY_GATE", Value::Null).await;
+    assert_eq!(data["name"], "Security gate has changed to Failed");
+    assert_eq!(data["viewed"], false);
+    expect_notification(&mut via_group, "1", "group member", "SECURITY_GATE", Value::Null).await;
+    let seen_by_admin = expect_notification(&mut boss, "1", "admin", "SECURITY_GATE", Value::Null).await;
+    assert_eq!(seen_by_admin["id"], data["id"]);
+
+    // A failed job of the product: its members see it without the details.
+    let fault = "mutation($p: ID!, $m: String!) { injectFault(kind: TASK, message: $m, productId: $p) }";
+    app.ok(&admin, fault, json!({ "p": product, "m": "job failed" })).await;
+    expect_notification(&mut boss, "1", "admin", "TASK", json!("job failed")).await;
+    expect_notification(&mut member, "1", "member", "TASK", Value::Null).await;
+    expect_notification(&mut via_group, "1", "group member", "TASK", Value::Null).await;
 
     // An exception is for administrators only.
     app.gql(
@@ -52,10 +124,20 @@ async fn members_receive_gate_changes_and_others_do_not(engine: Engine) {
         json!({}),
     )
     .await;
-    let exception = boss.next_data("a", WAIT).await;
+    let exception = boss.next_data("1", WAIT).await;
     assert_eq!(exception["notificationCreated"]["type"], "EXCEPTION");
-    member.expect_silence(QUIET).await;
-    stranger.expect_silence(QUIET).await;
+
+    // The stranger got neither the gate change, nor the TASK, nor the
+    // exception; the members not the exception.
+    let name = canary.fire(&app).await;
+    for (who, client) in [
+        ("member", &mut member),
+        ("group member", &mut via_group),
+        ("stranger", &mut stranger),
+        ("admin", &mut boss),
+    ] {
+        expect_canary(client, "1", who, name).await;
+    }
 
     // Revoking the membership stops the stream at once, without reconnecting.
     app.ok(
@@ -66,10 +148,58 @@ async fn members_receive_gate_changes_and_others_do_not(engine: Engine) {
     .await;
     app.import(&admin, &product, &[]).await;
     assert_eq!(
-        boss.next_data("a", WAIT).await["notificationCreated"]["name"],
+        boss.next_data("1", WAIT).await["notificationCreated"]["name"],
         "Security gate has changed to Passed"
     );
-    member.expect_silence(QUIET).await;
+    app.ok(&admin, fault, json!({ "p": product, "m": "job failed again" }))
+        .await;
+    expect_notification(&mut boss, "1", "admin", "TASK", json!("job failed again")).await;
+    expect_notification(&mut via_group, "1", "group member", "SECURITY_GATE", Value::Null).await;
+    expect_notification(&mut via_group, "1", "group member", "TASK", Value::Null).await;
+    let name = canary.fire(&app).await;
+    for (who, client) in [
+        ("former member", &mut member),
+        ("group member", &mut via_group),
+        ("stranger", &mut stranger),
+        ("admin", &mut boss),
+    ] {
+        expect_canary(client, "1", who, name).await;
+    }
+
+    // Deleting the product's notifications tells only those who see them;
+    // then a canary notification is deleted, which everybody sees.
+    let ids = |data: Value| -> Vec<String> {
+        data["notifications"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let filter = "query($p: ID!) { notifications(filter: { productId: $p }) { edges { node { id } } } }";
+    let of_product = ids(app.ok(&admin, filter, json!({ "p": product })).await);
+    assert_eq!(of_product.len(), 4, "two gate changes and two TASKs: {of_product:?}");
+    let of_canary = ids(app.ok(&admin, filter, json!({ "p": canary.product })).await);
+    let delete = "mutation($ids: [ID!]!) { deleteNotifications(ids: $ids) }";
+    app.ok(&admin, delete, json!({ "ids": of_product })).await;
+    let mut deleted: Vec<String> = Vec::new();
+    for _ in 0..4 {
+        let data = via_group.next_data("gone", WAIT).await;
+        deleted.push(data["notificationDeleted"].as_str().unwrap().to_owned());
+    }
+    deleted.sort();
+    let mut expected = of_product.clone();
+    expected.sort();
+    assert_eq!(deleted, expected, "the group member saw all four deleted");
+    app.ok(&admin, delete, json!({ "ids": [of_canary[0]] })).await;
+    for (who, client) in [("former member", &mut member), ("stranger", &mut stranger)] {
+        let data = client.next_data("gone", WAIT).await;
+        assert_eq!(
+            data["notificationDeleted"],
+            of_canary[0].as_str(),
+            "{who} learns only of the canary's deletion: {data}"
+        );
+    }
 }
 
 /// The fan-out executes each notification once per viewer class; what one

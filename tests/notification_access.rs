@@ -149,10 +149,12 @@ async fn the_access_table(engine: Engine) {
     let slack = hooks.url("/p");
     let port_and_path = format!(":{}/p", hooks.port());
 
+    // P is in a group: roles held on the group count on P as well.
+    let group = app.group(&admin, json!({ "name": "p-group" })).await;
     let p = app
         .product(
             &admin,
-            json!({ "name": "p-product", "notificationSlackWebhook": slack }),
+            json!({ "name": "p-product", "productGroupId": group, "notificationSlackWebhook": slack }),
         )
         .await;
     let q = app.product(&admin, json!({ "name": "q-product" })).await;
@@ -162,10 +164,17 @@ async fn the_access_table(engine: Engine) {
         ("maintainer", "MAINTAINER"),
         ("reader", "READER"),
         ("upload", "UPLOAD"),
+        ("writer", "WRITER"),
     ] {
         let (id, token) = app.user(name).await;
         app.set_member(&p, &id, role).await;
         members.push(token);
+    }
+    let mut group_members = Vec::new();
+    for role in ["READER", "UPLOAD", "WRITER", "MAINTAINER", "OWNER"] {
+        let (id, token) = app.user(&format!("group-{}", role.to_lowercase())).await;
+        app.set_group_member(&group, &id, role).await;
+        group_members.push(token);
     }
     let (_, outsider) = app.user("outsider").await;
 
@@ -216,7 +225,9 @@ async fn the_access_table(engine: Engine) {
     hooks.wait_for(1, WAIT).await;
     delivery_until(&app, &delivery_id, "SENT", is("SENT")).await;
 
-    let [owner, maintainer, reader, upload]: [String; 4] = members.try_into().unwrap();
+    let [owner, maintainer, reader, upload, writer]: [String; 5] = members.try_into().unwrap();
+    let [group_reader, group_upload, group_writer, group_maintainer, group_owner]: [String; 5] =
+        group_members.try_into().unwrap();
     let p_sees = vec![p_gate.clone(), task.clone()];
     let actors = vec![
         Actor {
@@ -258,6 +269,54 @@ async fn the_access_table(engine: Engine) {
             sees: p_sees.clone(),
             target: Target::Masked,
             redeliver: Some("FORBIDDEN"),
+        },
+        Actor {
+            name: "writer",
+            token: writer.clone(),
+            admin: false,
+            sees: p_sees.clone(),
+            target: Target::Masked,
+            redeliver: Some("FORBIDDEN"),
+        },
+        Actor {
+            name: "group reader",
+            token: group_reader.clone(),
+            admin: false,
+            sees: p_sees.clone(),
+            target: Target::Masked,
+            redeliver: Some("FORBIDDEN"),
+        },
+        Actor {
+            name: "group upload",
+            token: group_upload.clone(),
+            admin: false,
+            sees: p_sees.clone(),
+            target: Target::Masked,
+            redeliver: Some("FORBIDDEN"),
+        },
+        Actor {
+            name: "group writer",
+            token: group_writer.clone(),
+            admin: false,
+            sees: p_sees.clone(),
+            target: Target::Masked,
+            redeliver: Some("FORBIDDEN"),
+        },
+        Actor {
+            name: "group maintainer",
+            token: group_maintainer.clone(),
+            admin: false,
+            sees: p_sees.clone(),
+            target: Target::Whole,
+            redeliver: None,
+        },
+        Actor {
+            name: "group owner",
+            token: group_owner.clone(),
+            admin: false,
+            sees: p_sees.clone(),
+            target: Target::Whole,
+            redeliver: None,
         },
         Actor {
             name: "outsider",
@@ -379,8 +438,8 @@ async fn the_access_table(engine: Engine) {
     let marked = app.ok(&admin, MARK, json!({ "ids": all })).await;
     assert_eq!(marked["markNotificationsViewed"], 4);
     assert_eq!(unviewed(&app, &admin).await, 0);
-    for token in [&owner, &maintainer, &reader, &upload, &outsider] {
-        assert_eq!(unviewed(&app, token).await, 0);
+    for actor in &actors {
+        assert_eq!(unviewed(&app, &actor.token).await, 0, "{}", actor.name);
     }
 
     // Redelivery: admins and MAINTAINER+ only; unseen is not found.
@@ -411,10 +470,20 @@ async fn the_access_table(engine: Engine) {
         }
     }
     assert_eq!(hooks.requests().len(), sent, "one request per allowed redelivery");
-    assert_eq!(sent, 4);
+    // The first send, and one each for admin, owner, maintainer, group maintainer and group owner.
+    assert_eq!(sent, 6);
 
     // Deleting: OWNER of the product or admin; unseen ids are skipped.
-    for (who, token) in [("maintainer", &maintainer), ("reader", &reader), ("upload", &upload)] {
+    for (who, token) in [
+        ("maintainer", &maintainer),
+        ("reader", &reader),
+        ("upload", &upload),
+        ("writer", &writer),
+        ("group reader", &group_reader),
+        ("group upload", &group_upload),
+        ("group writer", &group_writer),
+        ("group maintainer", &group_maintainer),
+    ] {
         let body = app.gql(Some(token), DELETE, json!({ "ids": [p_gate] })).await;
         assert_eq!(error_code(&body), "FORBIDDEN", "{who}: deleteNotifications {body}");
     }
@@ -465,6 +534,20 @@ async fn the_access_table(engine: Engine) {
         app.ok(&admin, ONE, json!({ "id": fresh })).await["notification"],
         Value::Null
     );
+
+    // The group's OWNER deletes the next one (P's gate fails again).
+    import_gate(&app, &p, &[("rce", "CRITICAL")], "FAILED").await;
+    let again = admin_ids(&app, "SECURITY_GATE", Some(&p)).await;
+    assert_eq!(again.len(), 1, "{again:?}");
+    let body = app.gql(Some(&group_maintainer), DELETE, json!({ "ids": again })).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "group maintainer: {body}");
+    let deleted = app.ok(&group_owner, DELETE, json!({ "ids": again })).await;
+    assert_eq!(
+        deleted["deleteNotifications"], 1,
+        "the group's OWNER deletes P's notification"
+    );
+    assert_eq!(admin_ids(&app, "SECURITY_GATE", Some(&p)).await, Vec::<String>::new());
+
     assert_eq!(list(&app, &admin).await["totalCount"], 3);
     assert_eq!(
         list(&app, &owner).await["totalCount"],

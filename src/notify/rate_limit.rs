@@ -99,3 +99,51 @@ pub async fn admit(
     // Heavy contention on one exception: it is being reported anyway.
     Ok(Admission::Suppressed)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    async fn database() -> sea_orm::DatabaseConnection {
+        let config = crate::config::Config {
+            database_url: "sqlite::memory:".into(),
+            // One connection: each one to `:memory:` is a database of its own.
+            db_max_connections: 1,
+            ..Default::default()
+        };
+        let db = crate::db::connect(&config).await.unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        db
+    }
+
+    /// The window ends exactly `window_seconds` after the last one sent: a
+    /// millisecond earlier is still inside it, the edge itself is not.
+    #[tokio::test]
+    async fn the_window_ends_exactly_at_its_edge() {
+        let db = database().await;
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let at = |ms: i64| t0 + chrono::Duration::milliseconds(ms);
+        let key = key("Error", "disk on fire", None, None);
+        let admit_at = |ms: i64| admit(&db, &key, 60, at(ms));
+
+        assert_eq!(admit_at(0).await.unwrap(), Admission::Send { repeat: None });
+        assert_eq!(admit_at(1_000).await.unwrap(), Admission::Suppressed);
+        assert_eq!(admit_at(59_999).await.unwrap(), Admission::Suppressed);
+        assert_eq!(
+            admit_at(60_000).await.unwrap(),
+            Admission::Send {
+                repeat: Some((2, at(1_000)))
+            }
+        );
+        // The next window counts from that send.
+        assert_eq!(admit_at(119_999).await.unwrap(), Admission::Suppressed);
+        assert_eq!(
+            admit_at(120_000).await.unwrap(),
+            Admission::Send {
+                repeat: Some((1, at(119_999)))
+            }
+        );
+    }
+}

@@ -208,6 +208,28 @@ impl TestApp {
         .await;
     }
 
+    /// Creates a product group as `token` and returns its id.
+    pub async fn group(&self, token: &str, input: Value) -> String {
+        let data = self
+            .ok(
+                token,
+                "mutation($i: ProductGroupInput!) { createProductGroup(input: $i) { id } }",
+                json!({ "i": input }),
+            )
+            .await;
+        data["createProductGroup"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Gives `user_id` a role on a product group (as admin).
+    pub async fn set_group_member(&self, group_id: &str, user_id: &str, role: &str) {
+        self.ok(
+            &self.admin_token,
+            "mutation($g: ID!, $u: ID!, $r: Role!) { setProductGroupMember(productGroupId: $g, userId: $u, role: $r) { role } }",
+            json!({ "g": group_id, "u": user_id, "r": role }),
+        )
+        .await;
+    }
+
     pub async fn gate(&self, token: &str, product_id: &str) -> String {
         let data = self
             .ok(
