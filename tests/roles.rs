@@ -963,18 +963,19 @@ async fn the_role_matrix(engine: Engine) {
 
 async fn only_owners_hand_out_the_owner_role(engine: Engine) {
     let app = TestApp::spawn(engine).await;
-    let (owner_id, owner) = app.user("owner").await;
+    let (_, owner) = app.user("owner").await;
     let product = app.product(&owner, json!({ "name": "shop" })).await;
     let (maint_id, maintainer) = app.user("maint").await;
-    let (other_id, _) = app.user("other").await;
+    app.user("other").await;
     app.set_member(&product, &maint_id, "MAINTAINER").await;
+    // Members are named by username: ids are not for strangers to probe.
     let set =
-        "mutation($p: ID!, $u: ID!, $r: Role!) { setProductMember(productId: $p, userId: $u, role: $r) { role } }";
+        "mutation($p: ID!, $u: String!, $r: Role!) { setProductMember(productId: $p, user: $u, role: $r) { role } }";
     let body = app
         .gql(
             Some(&maintainer),
             set,
-            json!({ "p": product, "u": other_id, "r": "OWNER" }),
+            json!({ "p": product, "u": "other", "r": "OWNER" }),
         )
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN");
@@ -982,11 +983,11 @@ async fn only_owners_hand_out_the_owner_role(engine: Engine) {
         .gql(
             Some(&maintainer),
             set,
-            json!({ "p": product, "u": owner_id, "r": "READER" }),
+            json!({ "p": product, "u": "owner", "r": "READER" }),
         )
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "a maintainer cannot demote an owner");
-    app.ok(&owner, set, json!({ "p": product, "u": other_id, "r": "OWNER" }))
+    app.ok(&owner, set, json!({ "p": product, "u": "other", "r": "OWNER" }))
         .await;
     let members = app
         .ok(
