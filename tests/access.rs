@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::peers::WebhookServer;
 use common::ws::{TRANSPORT_WS, WsClient};
-use common::{Engine, TestApp};
+use common::{Engine, TestApp, TestDatabase};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -318,7 +318,88 @@ async fn a_products_group_shows_its_people_only_to_its_members(engine: Engine) {
     }
 }
 
+/// Deliveries stored before the origin was recorded: a gate change's target
+/// that is the product's (or else its group's) own setting is credited to
+/// it; everything else is for administrators only.
+async fn the_migration_credits_only_what_the_settings_still_show(engine: Engine) {
+    use migration::MigratorTrait;
+    use sea_orm::{ConnectionTrait, Database, Statement};
+
+    let database = TestDatabase::create(engine).await;
+    let db = Database::connect(&database.url).await.unwrap();
+    migration::Migrator::up(&db, Some(3)).await.unwrap();
+    let at = "'2026-11-30T10:00:00Z'";
+    for sql in [
+        format!(
+            "INSERT INTO product_groups (id, name, notification_email_to, notification_slack_webhook, created_at) \
+             VALUES (1, 'g', '[\"team@example.com\"]', 'https://hooks.example.com/group', {at})"
+        ),
+        format!(
+            "INSERT INTO products (id, name, product_group_id, notification_email_to, notification_ms_teams_webhook, created_at) \
+             VALUES (1, 'p', 1, '[\"own@example.com\"]', 'https://teams.example.com/own', {at})"
+        ),
+        format!(
+            "INSERT INTO notifications (id, type, name, product_id, created_at) VALUES (1, 'SECURITY_GATE', 'x', 1, {at})"
+        ),
+        format!("INSERT INTO notifications (id, type, name, product_id, created_at) VALUES (2, 'TASK', 'y', 1, {at})"),
+    ] {
+        db.execute_unprepared(&sql).await.unwrap();
+    }
+    let deliveries = [
+        (1, Some(1), "EMAIL", "own@example.com", "PRODUCT", Some(1)),
+        (
+            2,
+            Some(1),
+            "MS_TEAMS",
+            "https://teams.example.com/own",
+            "PRODUCT",
+            Some(1),
+        ),
+        (
+            3,
+            Some(1),
+            "SLACK",
+            "https://hooks.example.com/group",
+            "PRODUCT_GROUP",
+            Some(1),
+        ),
+        (4, Some(1), "EMAIL", "team@example.com", "PRODUCT_GROUP", Some(1)),
+        // No longer (or never) a setting of the product or its group.
+        (5, Some(1), "SLACK", "https://hooks.example.com/other", "SETTINGS", None),
+        (6, Some(1), "EMAIL", "own@example", "SETTINGS", None),
+        // A TASK's target is the global settings', whatever it equals.
+        (7, Some(2), "SLACK", "https://hooks.example.com/group", "SETTINGS", None),
+        (8, None, "SLACK", "https://hooks.example.com/test", "TEST", None),
+    ];
+    for (id, notification, channel, target, _, _) in &deliveries {
+        let notification = notification.map_or("NULL".to_owned(), |n| n.to_string());
+        db.execute_unprepared(&format!(
+            "INSERT INTO deliveries (id, notification_id, channel, target, status, attempts, created_at, updated_at) \
+             VALUES ({id}, {notification}, '{channel}', '{target}', 'SENT', 1, {at}, {at})"
+        ))
+        .await
+        .unwrap();
+    }
+    migration::Migrator::up(&db, None).await.unwrap();
+    for (id, _, _, target, origin, origin_id) in deliveries {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT target_origin, target_origin_id FROM deliveries WHERE id = {id}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let got: (String, Option<i64>) = (
+            row.try_get("", "target_origin").unwrap(),
+            row.try_get("", "target_origin_id").unwrap(),
+        );
+        assert_eq!(got, (origin.to_owned(), origin_id), "delivery {id} to {target}");
+    }
+}
+
 on_both_engines!(
+    the_migration_credits_only_what_the_settings_still_show,
     delivery_targets_follow_the_setting_they_came_from,
     live_targets_follow_the_viewer_not_the_class,
     a_products_group_shows_its_people_only_to_its_members,
