@@ -85,7 +85,7 @@ pub fn router(app: AppState, schema: HeraldSchema) -> Router {
 
 /// The address of the client of a request from `peer`: the peer, or the
 /// client a trusted proxy names (`HERALD_TRUSTED_PROXIES`). For login
-/// throttling; the websocket handler should take it the same way.
+/// throttling, over HTTP and the websocket alike.
 pub fn client_address(
     config: &crate::Config,
     peer: std::net::SocketAddr,

@@ -13,7 +13,7 @@
 //! when the server shuts down; idle clients are pinged.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,6 +60,8 @@ pub(super) async fn upgrade(
         )
             .into_response();
     };
+    // Logins over the socket are throttled per client, as over HTTP.
+    let client = super::client_address(&s.app.config, peer, &headers);
     ws.protocols([protocol.name()])
         // Small buffers: a few KiB per idle subscriber instead of about
         // 143 KiB (see stack-notes). Client messages are small; a larger one
@@ -68,7 +70,7 @@ pub(super) async fn upgrade(
         .read_buffer_size(1024)
         .write_buffer_size(8 * 1024)
         .max_message_size(256 * 1024)
-        .on_upgrade(move |socket| Connection::new(socket, s, protocol, peer).run())
+        .on_upgrade(move |socket| Connection::new(socket, s, protocol, client).run())
 }
 
 /// A token of a `connection_init` payload: `{"authorization": "Bearer …"}`
@@ -110,7 +112,8 @@ struct Connection {
     socket: WebSocket,
     s: HttpState,
     protocol: Protocol,
-    peer: SocketAddr,
+    /// The client's address (a trusted proxy's client, else the peer).
+    client: IpAddr,
     who: Option<Arc<Identity>>,
     /// The token of `connection_init`, checked again for every operation
     /// and whenever the user's credentials change.
@@ -127,12 +130,12 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(socket: WebSocket, s: HttpState, protocol: Protocol, peer: SocketAddr) -> Self {
+    fn new(socket: WebSocket, s: HttpState, protocol: Protocol, client: IpAddr) -> Self {
         Self {
             socket,
             s,
             protocol,
-            peer,
+            client,
             who: None,
             token: None,
             session: None,
@@ -316,7 +319,7 @@ impl Connection {
         let request = operation
             .request()
             .data(Auth::User((*who).clone()))
-            .data(ClientAddress(self.peer.ip()));
+            .data(ClientAddress(self.client));
         let slot = Arc::new(Slot::new(id.clone(), operation, who, self.outbox.clone()));
         let request = request.data(slot.clone());
         let results: Results = self
