@@ -1,6 +1,6 @@
 //! What a client may set on a product or a product group, validated.
 
-use super::{EmailList, GateSettings, Name, Threshold, WebhookUrl};
+use super::{Description, EmailList, GateSettings, Name, Threshold, WebhookUrl};
 
 /// A change to one optional field: leave it, clear it, or set it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -46,7 +46,7 @@ pub struct NotificationTargets {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductSpec {
     pub name: Name,
-    pub description: Option<String>,
+    pub description: Option<Description>,
     pub gate: GateSettings,
     pub targets: NotificationTargets,
 }
@@ -55,7 +55,7 @@ pub struct ProductSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProductChanges {
     pub name: Option<Name>,
-    pub description: Patch<String>,
+    pub description: Patch<Description>,
     pub gate_active: Patch<bool>,
     pub thresholds: [Patch<Threshold>; 6],
     pub email_to: Option<EmailList>,
