@@ -8,6 +8,7 @@ pub mod client_address;
 pub mod email;
 pub mod gate;
 pub mod import;
+pub mod markup;
 pub mod name;
 pub mod notification;
 pub mod product;
