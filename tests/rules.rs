@@ -1,5 +1,6 @@
 //! Rules on products, groups and their members that roles alone do not
-//! express: leaving a group takes MAINTAINER on it.
+//! express: leaving a group takes MAINTAINER on it, and a product or group
+//! keeps an OWNER.
 
 mod common;
 
@@ -8,7 +9,15 @@ use serde_json::{Value, json};
 
 const UPDATE: &str = "mutation($p: ID!, $i: ProductPatch!) { updateProduct(id: $p, input: $i) { id } }";
 const GROUP_OF: &str = "query($p: ID!) { product(id: $p) { productGroup { id } } }";
+const SET_MEMBER: &str =
+    "mutation($p: ID!, $u: ID!, $r: Role!) { setProductMember(productId: $p, userId: $u, role: $r) { role } }";
+const REMOVE_MEMBER: &str = "mutation($p: ID!, $u: ID!) { removeProductMember(productId: $p, userId: $u) }";
 const SET_GROUP_MEMBER: &str = "mutation($g: ID!, $u: ID!, $r: Role!) { setProductGroupMember(productGroupId: $g, userId: $u, role: $r) { role } }";
+const ADD_MEMBER: &str =
+    "mutation($p: ID!, $n: String!, $r: Role!) { setProductMember(productId: $p, user: $n, role: $r) { role } }";
+const ADD_GROUP_MEMBER: &str = "mutation($g: ID!, $n: String!, $r: Role!) { setProductGroupMember(productGroupId: $g, user: $n, role: $r) { role } }";
+const REMOVE_GROUP_MEMBER: &str =
+    "mutation($g: ID!, $u: ID!) { removeProductGroupMember(productGroupId: $g, userId: $u) }";
 
 async fn group(app: &TestApp, token: &str, name: &str) -> String {
     app.ok(
@@ -24,6 +33,11 @@ async fn group(app: &TestApp, token: &str, name: &str) -> String {
 
 async fn group_of(app: &TestApp, product: &str) -> Value {
     app.ok(&app.admin_token, GROUP_OF, json!({ "p": product })).await["product"]["productGroup"].clone()
+}
+
+fn bad_input_field(body: &Value) -> &str {
+    assert_eq!(error_code(body), "BAD_USER_INPUT", "{body}");
+    body["errors"][0]["extensions"]["field"].as_str().unwrap()
 }
 
 async fn leaving_a_group_takes_maintainer_on_the_group(engine: Engine) {
@@ -82,4 +96,87 @@ async fn leaving_a_group_takes_maintainer_on_the_group(engine: Engine) {
     assert_eq!(group_of(&app, &product).await, json!({ "id": elsewhere }));
 }
 
-on_both_engines!(leaving_a_group_takes_maintainer_on_the_group,);
+async fn a_product_and_a_group_keep_an_owner(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token.clone();
+    let (owner_id, owner) = app.user("owner").await;
+    let product = app.product(&owner, json!({ "name": "shop" })).await;
+    let members = "query($p: ID!) { product(id: $p) { members { user { username } role } } }";
+    let before = app.ok(&admin, members, json!({ "p": product })).await;
+
+    // The only OWNER can neither leave nor step down, whoever asks.
+    for token in [&owner, &admin] {
+        let body = app
+            .gql(Some(token), REMOVE_MEMBER, json!({ "p": product, "u": owner_id }))
+            .await;
+        assert_eq!(bad_input_field(&body), "userId");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("must keep an OWNER"), "{message}");
+        let body = app
+            .gql(
+                Some(token),
+                SET_MEMBER,
+                json!({ "p": product, "u": owner_id, "r": "MAINTAINER" }),
+            )
+            .await;
+        assert_eq!(bad_input_field(&body), "role");
+    }
+    assert_eq!(app.ok(&admin, members, json!({ "p": product })).await, before);
+
+    // With a second OWNER, either may step down, and the other then stays.
+    let (second_id, second) = app.user("second").await;
+    app.ok(&owner, ADD_MEMBER, json!({ "p": product, "n": "second", "r": "OWNER" }))
+        .await;
+    app.ok(
+        &owner,
+        SET_MEMBER,
+        json!({ "p": product, "u": owner_id, "r": "MAINTAINER" }),
+    )
+    .await;
+    let body = app
+        .gql(Some(&second), REMOVE_MEMBER, json!({ "p": product, "u": second_id }))
+        .await;
+    assert_eq!(bad_input_field(&body), "userId");
+    app.ok(&second, REMOVE_MEMBER, json!({ "p": product, "u": owner_id }))
+        .await;
+
+    // A group's OWNERs do not count for its products: the product could
+    // leave the group, and administrators own everything anyway.
+    let home = group(&app, &second, "home").await;
+    app.ok(
+        &second,
+        UPDATE,
+        json!({ "p": product, "i": { "productGroupId": home } }),
+    )
+    .await;
+    let body = app
+        .gql(Some(&second), REMOVE_MEMBER, json!({ "p": product, "u": second_id }))
+        .await;
+    assert_eq!(bad_input_field(&body), "userId");
+
+    // The same for a group.
+    for (query, vars, field) in [
+        (REMOVE_GROUP_MEMBER, json!({ "g": home, "u": second_id }), "userId"),
+        (
+            SET_GROUP_MEMBER,
+            json!({ "g": home, "u": second_id, "r": "READER" }),
+            "role",
+        ),
+    ] {
+        let body = app.gql(Some(&second), query, vars).await;
+        assert_eq!(bad_input_field(&body), field);
+    }
+    app.ok(
+        &second,
+        ADD_GROUP_MEMBER,
+        json!({ "g": home, "n": "owner", "r": "OWNER" }),
+    )
+    .await;
+    app.ok(&second, REMOVE_GROUP_MEMBER, json!({ "g": home, "u": second_id }))
+        .await;
+}
+
+on_both_engines!(
+    leaving_a_group_takes_maintainer_on_the_group,
+    a_product_and_a_group_keep_an_owner,
+);
