@@ -1,6 +1,7 @@
 //! Rules on products, groups and their members that roles alone do not
-//! express: leaving a group takes MAINTAINER on it, and a product or group
-//! keeps an OWNER.
+//! express: leaving a group takes MAINTAINER on it, a product or group keeps
+//! an OWNER, and observation ids reveal nothing about products the caller
+//! cannot see.
 
 mod common;
 
@@ -176,7 +177,55 @@ async fn a_product_and_a_group_keep_an_owner(engine: Engine) {
         .await;
 }
 
+async fn observation_ids_reveal_nothing_about_hidden_products(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token.clone();
+    let product = app.product(&admin, json!({ "name": "secret" })).await;
+    let observation = app
+        .ok(
+            &admin,
+            "mutation($p: ID!) { createObservation(input: { productId: $p, title: \"t\", severity: LOW }) { id } }",
+            json!({ "p": product }),
+        )
+        .await["createObservation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, stranger) = app.user("stranger").await;
+    let queries = [
+        "mutation($id: ID!) { updateObservation(id: $id, input: { status: RESOLVED }) { id } }",
+        "mutation($id: ID!) { deleteObservation(id: $id) }",
+    ];
+    for query in queries {
+        let hidden = app.gql(Some(&stranger), query, json!({ "id": observation })).await;
+        let missing = app.gql(Some(&stranger), query, json!({ "id": "424242" })).await;
+        assert_eq!(error_code(&hidden), "NOT_FOUND", "{hidden}");
+        assert_eq!(
+            hidden["errors"][0]["message"], missing["errors"][0]["message"],
+            "an existing observation on a hidden product reads like a missing one"
+        );
+        assert_eq!(hidden["errors"][0]["extensions"], missing["errors"][0]["extensions"]);
+    }
+    let data = app
+        .ok(
+            &admin,
+            "query($p: ID!) { product(id: $p) { observations { id status } } }",
+            json!({ "p": product }),
+        )
+        .await;
+    assert_eq!(
+        data["product"]["observations"],
+        json!([{ "id": observation, "status": "OPEN" }])
+    );
+    // A member below WRITER still learns that it is not allowed.
+    let (reader_id, reader) = app.user("reader").await;
+    app.set_member(&product, &reader_id, "READER").await;
+    let body = app.gql(Some(&reader), queries[1], json!({ "id": observation })).await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+}
+
 on_both_engines!(
     leaving_a_group_takes_maintainer_on_the_group,
     a_product_and_a_group_keep_an_owner,
+    observation_ids_reveal_nothing_about_hidden_products,
 );
