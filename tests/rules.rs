@@ -1,11 +1,16 @@
 //! Rules on products, groups and their members that roles alone do not
 //! express: leaving a group takes MAINTAINER on it, a product or group keeps
-//! an OWNER, and observation ids reveal nothing about products the caller
-//! cannot see.
+//! an OWNER, observation ids reveal nothing about products the caller cannot
+//! see, and the final attempt of a delivery is recorded (and logged) as the
+//! failure it is.
 
 mod common;
 
-use common::{Engine, TestApp, error_code};
+use std::time::Duration;
+
+use common::peers::{Reply, WebhookServer};
+use common::process::Launch;
+use common::{Engine, TestApp, TestDatabase, error_code};
 use serde_json::{Value, json};
 
 const UPDATE: &str = "mutation($p: ID!, $i: ProductPatch!) { updateProduct(id: $p, input: $i) { id } }";
@@ -224,8 +229,75 @@ async fn observation_ids_reveal_nothing_about_hidden_products(engine: Engine) {
     assert_eq!(error_code(&body), "FORBIDDEN");
 }
 
+/// The JSON log lines of the delivery worker's attempts at one delivery, in order.
+fn attempt_lines(output: &str, delivery_id: i64) -> Vec<Value> {
+    output
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["message"] == "delivery attempt" && line["delivery_id"] == delivery_id)
+        .collect()
+}
+
+async fn the_final_attempt_of_an_exhausted_delivery_is_a_failure(engine: Engine) {
+    let hooks = WebhookServer::start().await;
+    hooks.script(vec![Reply::Status(500, "down"), Reply::Status(500, "still down")]);
+    let database = TestDatabase::create(engine).await;
+    let herald = Launch::new("exhausted", &database.url)
+        .env("RUST_LOG", "info")
+        .env("HERALD_LOG_FORMAT", "json")
+        .env("HERALD_RETRY_SCHEDULE", "200ms")
+        .start()
+        .await;
+    let admin = herald.login().await;
+    let product = herald
+        .ok(
+            &admin,
+            "mutation($h: String!) { createProduct(input: { name: \"shop\", notificationSlackWebhook: $h }) { id } }",
+            json!({ "h": hooks.url("/services/T/B/X") }),
+        )
+        .await["createProduct"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    herald
+        .ok(
+            &admin,
+            "mutation($p: ID!) { importObservations(productId: $p, scanner: \"s\", observations: [{ title: \"x\", severity: CRITICAL }]) { created } }",
+            json!({ "p": product }),
+        )
+        .await;
+    let deliveries = "{ notifications { edges { node { deliveries { id status } } } } }";
+    let mut delivery = Value::Null;
+    for _ in 0..200 {
+        let data = herald.ok(&admin, deliveries, json!({})).await;
+        delivery = data["notifications"]["edges"][0]["node"]["deliveries"][0].clone();
+        if delivery["status"] == "FAILED" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(delivery["status"], "FAILED", "{delivery}");
+    let history = herald
+        .ok(
+            &admin,
+            "query($id: ID!) { delivery(id: $id) { history { outcome statusCode } } }",
+            json!({ "id": delivery["id"] }),
+        )
+        .await;
+    assert_eq!(
+        history["delivery"]["history"],
+        json!([{ "outcome": "RETRY", "statusCode": 500 }, { "outcome": "FAILED", "statusCode": 500 }])
+    );
+    let id: i64 = delivery["id"].as_str().unwrap().parse().unwrap();
+    let lines = attempt_lines(&herald.output(), id);
+    let outcomes: Vec<&Value> = lines.iter().map(|l| &l["outcome"]).collect();
+    assert_eq!(outcomes, [&json!("RETRY"), &json!("FAILED")], "{lines:?}");
+    assert_eq!(lines[1]["attempt"], 2);
+}
+
 on_both_engines!(
     leaving_a_group_takes_maintainer_on_the_group,
     a_product_and_a_group_keep_an_owner,
     observation_ids_reveal_nothing_about_hidden_products,
+    the_final_attempt_of_an_exhausted_delivery_is_a_failure,
 );
