@@ -698,7 +698,8 @@ async fn exceptions_and_tasks_reach_every_exception_channel(engine: Engine) {
     assert!(
         facts
             .iter()
-            .any(|f| f["title"] == "Message" && f["value"] == "<b>broken</b> & \"quoted\"")
+            .any(|f| f["title"] == "Message" && f["value"] == r#"\<b\>broken\</b\> & "quoted""#),
+        "Markdown is escaped: {facts:?}"
     );
 
     app.ok(

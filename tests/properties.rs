@@ -12,7 +12,8 @@
 //! - the security gate (`gate::evaluate`);
 //! - retry settings and headers (`RetrySchedule::parse`,
 //!   `parse_retry_after`, `next_delay`);
-//! - the message builders for Slack, Teams and email.
+//! - the message builders for Slack, Teams and email, and the escaping of
+//!   user data in them (`markup::slack`, `markup::markdown`).
 //!
 //! The websocket protocol's readers of client input (`Protocol::parse`,
 //! `Protocol::choose`, `token_of`) have their properties next to them, in
@@ -47,6 +48,7 @@ use url::Url;
 use herald::delivery::{email, guard, slack, teams};
 use herald::domain::gate::{self, GateSettings, GlobalGate, SecurityGateStatus, SeverityCounts, Threshold, Thresholds};
 use herald::domain::import::{self, ExistingObservation, ImportPlan, ImportedFinding};
+use herald::domain::markup;
 use herald::domain::notification::Rendered;
 use herald::domain::retry::{self, MAX_RETRY_AFTER, RetrySchedule};
 use herald::domain::{EmailAddress, EmailList, NotificationType, ObservationStatus, Severity, WebhookUrl};
@@ -1201,6 +1203,44 @@ fn chars(value: &Value) -> usize {
     value.as_str().expect("a string").chars().count()
 }
 
+/// Slack reads mrkdwn here: no `<` or `>` may be left to open a mention or
+/// a link.
+fn no_slack_markup(value: &Value) -> Result<(), TestCaseError> {
+    let text = value.as_str().expect("a string");
+    prop_assert!(!text.contains('<') && !text.contains('>'), "{:?}", text);
+    Ok(())
+}
+
+/// Undoes Markdown's backslash escapes.
+fn unescape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Teams renders Markdown: in the escaped text no character that starts
+/// emphasis, a link, code or HTML may stand unescaped, and undoing the
+/// escapes gives back the text as written.
+fn inert_markdown(value: &Value, original: &str) -> Result<(), TestCaseError> {
+    let text = value.as_str().expect("a string");
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            chars.next();
+            continue;
+        }
+        prop_assert!(!"*_`~[]()<>|!".contains(c), "unescaped {:?} in {:?}", c, text);
+    }
+    prop_assert_eq!(unescape_markdown(text), original);
+    Ok(())
+}
+
 /// The HTML body with its own tags taken out: what is left came from the
 /// message and must hold no markup at all.
 fn html_without_template(html: &str) -> String {
@@ -1253,7 +1293,8 @@ proptest! {
     fn slack_payload_is_valid_json_within_slacks_limits(message in rendered()) {
         let payload = slack::payload(&message);
         json_round_trips(&payload)?;
-        prop_assert_eq!(&payload["text"], &Value::String(message.subject.clone()));
+        prop_assert_eq!(&payload["text"], &Value::String(markup::slack(&message.subject)));
+        no_slack_markup(&payload["text"])?;
         let blocks = payload["blocks"].as_array().unwrap();
         prop_assert_eq!(&blocks[0]["type"], "header");
         let header = &blocks[0]["text"]["text"];
@@ -1266,6 +1307,7 @@ proptest! {
             prop_assert!(!fields.is_empty() && fields.len() <= 10);
             for field in fields {
                 prop_assert!(chars(&field["text"]) <= 2000, "field of {} characters", chars(&field["text"]));
+                no_slack_markup(&field["text"])?;
                 field_count += 1;
             }
         }
@@ -1276,39 +1318,44 @@ proptest! {
             let text = block["text"]["text"].as_str().unwrap();
             prop_assert!(text.chars().count() <= 3000, "trace section of {} characters", text.chars().count());
             prop_assert!(text.starts_with("```") && text.ends_with("```"));
+            no_slack_markup(&block["text"]["text"])?;
         }
         let buttons = blocks.iter().filter(|b| b["type"] == "actions").count();
         prop_assert_eq!(buttons, usize::from(message.link.is_some()));
     }
 
     #[test]
-    fn teams_cards_are_valid_json_carrying_the_text_verbatim(message in rendered()) {
+    fn teams_cards_are_valid_json_carrying_the_text_escaped(message in rendered()) {
         let adaptive = teams::adaptive_card(&message);
         json_round_trips(&adaptive)?;
         let content = &adaptive["attachments"][0]["content"];
-        prop_assert_eq!(&content["body"][0]["text"], &Value::String(message.subject.clone()));
+        inert_markdown(&content["body"][0]["text"], &message.subject)?;
         let facts = content["body"][1]["facts"].as_array().unwrap();
         prop_assert_eq!(facts.len(), message.facts.len());
         for ((title, value), fact) in message.facts.iter().zip(facts) {
-            prop_assert_eq!(&fact["title"], &Value::String(title.clone()));
-            prop_assert_eq!(&fact["value"], &Value::String(value.clone()));
+            inert_markdown(&fact["title"], title)?;
+            inert_markdown(&fact["value"], value)?;
         }
         if let Some(trace) = &message.trace {
-            prop_assert_eq!(&content["body"][2]["text"], &Value::String(trace.clone()));
+            inert_markdown(&content["body"][2]["text"], trace)?;
         }
 
         let legacy = teams::message_card(&message);
         json_round_trips(&legacy)?;
-        prop_assert_eq!(&legacy["title"], &Value::String(message.subject.clone()));
+        inert_markdown(&legacy["title"], &message.subject)?;
         prop_assert_eq!(&legacy["summary"], &Value::String(message.subject.clone()));
         if let Some(trace) = &message.trace {
-            prop_assert_eq!(&legacy["sections"][0]["text"], &Value::String(format!("```\n{trace}\n```")));
+            let block = legacy["sections"][0]["text"].as_str().unwrap();
+            let fence: String = block.chars().take_while(|&c| c == '`').collect();
+            prop_assert!(fence.len() >= 3, "{:?}", block);
+            prop_assert!(!trace.contains(&fence), "the trace could close its fence: {:?}", block);
+            prop_assert_eq!(block, format!("{fence}\n{trace}\n{fence}"));
         }
         let facts = legacy["sections"][0]["facts"].as_array().unwrap();
         prop_assert_eq!(facts.len(), message.facts.len());
         for ((name, value), fact) in message.facts.iter().zip(facts) {
-            prop_assert_eq!(&fact["name"], &Value::String(name.clone()));
-            prop_assert_eq!(&fact["value"], &Value::String(value.clone()));
+            inert_markdown(&fact["name"], name)?;
+            inert_markdown(&fact["value"], value)?;
         }
     }
 

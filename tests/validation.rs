@@ -229,7 +229,365 @@ async fn defaults_of_a_fresh_installation(engine: Engine) {
     );
 }
 
+/// Injects a failure whose notification is the canary, waits for it, and
+/// returns how many EXCEPTION notifications there are then: anything an
+/// earlier request raised was reported before it (reports leave in order
+/// right after each answer).
+async fn exceptions_once_the_canary_arrived(app: &TestApp) -> i64 {
+    let admin = &app.admin_token;
+    let body = app
+        .gql(
+            Some(admin),
+            "mutation { injectFault(kind: REQUEST, message: \"canary\") }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), "INTERNAL_SERVER_ERROR", "{body}");
+    let list = "{ notifications(filter: { type: EXCEPTION }, first: 100) { totalCount edges { node { message } } } }";
+    for _ in 0..200 {
+        let data = app.ok(admin, list, json!({})).await;
+        let connection = &data["notifications"];
+        let canary = connection["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["node"]["message"].as_str().is_some_and(|m| m.contains("canary")));
+        if canary {
+            // A moment more for a report that left at the same time.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let data = app.ok(admin, list, json!({})).await;
+            return data["notifications"]["totalCount"].as_i64().unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the canary exception was never stored");
+}
+
+const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }";
+const CREATE_GROUP: &str = "mutation($i: ProductGroupInput!) { createProductGroup(input: $i) { id } }";
+const UPDATE_GROUP: &str = "mutation($g: ID!, $i: ProductGroupPatch!) { updateProductGroup(id: $g, input: $i) { id } }";
+const SEARCH: &str = "query($s: String) { notifications(filter: { search: $s }) { totalCount } }";
+const SETTINGS: &str = "mutation($i: SettingsInput!) { updateSettings(input: $i) { emailFrom } }";
+const IMPORT: &str = "mutation($p: ID!, $s: String!, $o: [ImportedObservation!]!) { importObservations(productId: $p, scanner: $s, observations: $o) { created } }";
+const CREATE_OBSERVATION: &str = "mutation($i: ObservationInput!) { createObservation(input: $i) { id } }";
+const CREATE_USER: &str = "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }";
+const CREATE_TOKEN: &str = "mutation($n: String!) { createApiToken(name: $n) { token } }";
+const SEND_TEST: &str = "mutation($t: String!) { sendTestNotification(channel: SLACK, target: $t) { id } }";
+const ADD_MEMBER: &str =
+    "mutation($p: ID!, $n: String!) { setProductMember(productId: $p, user: $n, role: READER) { role } }";
+
+/// Every free-text input of the API, each with a value that breaks a rule,
+/// and the field the error must name: (anonymous?, query, variables, field).
+fn text_inputs(product: &str, group: &str, bad: &dyn Fn(&str) -> String) -> Vec<(bool, &'static str, Value, String)> {
+    let user = |field: &str, value: String| {
+        let mut input = json!({ "username": "newuser", "password": "long enough password" });
+        input[field] = json!(value);
+        json!({ "i": input })
+    };
+    vec![
+        (
+            true,
+            LOGIN,
+            json!({ "u": bad("admin"), "p": "whatever" }),
+            "username".into(),
+        ),
+        (
+            true,
+            LOGIN,
+            json!({ "u": "admin", "p": bad("password") }),
+            "password".into(),
+        ),
+        (false, CREATE, json!({ "i": { "name": bad("p") } }), "name".into()),
+        (
+            false,
+            CREATE,
+            json!({ "i": { "name": "p", "description": bad("two\nlines") } }),
+            "description".into(),
+        ),
+        (false, CREATE_GROUP, json!({ "i": { "name": bad("g") } }), "name".into()),
+        (
+            false,
+            CREATE_GROUP,
+            json!({ "i": { "name": "g", "description": bad("d") } }),
+            "description".into(),
+        ),
+        (
+            false,
+            UPDATE,
+            json!({ "p": product, "i": { "name": bad("shop") } }),
+            "name".into(),
+        ),
+        (
+            false,
+            UPDATE,
+            json!({ "p": product, "i": { "description": bad("d") } }),
+            "description".into(),
+        ),
+        (
+            false,
+            UPDATE_GROUP,
+            json!({ "g": group, "i": { "name": bad("g") } }),
+            "name".into(),
+        ),
+        (
+            false,
+            UPDATE_GROUP,
+            json!({ "g": group, "i": { "description": bad("d") } }),
+            "description".into(),
+        ),
+        (false, SEARCH, json!({ "s": bad("gate") }), "filter.search".into()),
+        (
+            false,
+            SETTINGS,
+            json!({ "i": { "baseUrlFrontend": bad("https://herald.example.com/x") } }),
+            "baseUrlFrontend".into(),
+        ),
+        (
+            false,
+            SETTINGS,
+            json!({ "i": { "emailFrom": bad("herald@example.com") } }),
+            "emailFrom".into(),
+        ),
+        (
+            false,
+            SETTINGS,
+            json!({ "i": { "exceptionEmailTo": [bad("ops@example.com")] } }),
+            "exceptionEmailTo".into(),
+        ),
+        (
+            false,
+            SETTINGS,
+            json!({ "i": { "exceptionSlackWebhook": bad("https://hooks.slack.com/services/x") } }),
+            "exceptionSlackWebhook".into(),
+        ),
+        (
+            false,
+            SETTINGS,
+            json!({ "i": { "exceptionMsTeamsWebhook": bad("https://example.webhook.office.com/x") } }),
+            "exceptionMsTeamsWebhook".into(),
+        ),
+        (
+            false,
+            IMPORT,
+            json!({ "p": product, "s": bad("trivy"), "o": [] }),
+            "scanner".into(),
+        ),
+        (
+            false,
+            IMPORT,
+            json!({ "p": product, "s": "trivy", "o": [{ "title": "ok", "severity": "LOW" }, { "title": bad("t"), "severity": "LOW" }] }),
+            "observations[1].title".into(),
+        ),
+        (
+            false,
+            IMPORT,
+            json!({ "p": product, "s": "trivy", "o": [{ "title": "ok", "fingerprint": bad("f"), "severity": "LOW" }] }),
+            "observations[0].fingerprint".into(),
+        ),
+        (
+            false,
+            CREATE_OBSERVATION,
+            json!({ "i": { "productId": product, "title": bad("t"), "severity": "HIGH" } }),
+            "title".into(),
+        ),
+        (
+            false,
+            CREATE_OBSERVATION,
+            json!({ "i": { "productId": product, "title": "t", "fingerprint": bad("f"), "severity": "HIGH" } }),
+            "fingerprint".into(),
+        ),
+        (
+            false,
+            CREATE_OBSERVATION,
+            json!({ "i": { "productId": product, "title": "t", "scanner": bad("s"), "severity": "HIGH" } }),
+            "scanner".into(),
+        ),
+        (false, CREATE_USER, user("username", bad("bob")), "username".into()),
+        (
+            false,
+            CREATE_USER,
+            user("password", bad("long enough password")),
+            "password".into(),
+        ),
+        (false, CREATE_USER, user("fullName", bad("Bob")), "fullName".into()),
+        (
+            false,
+            CREATE_USER,
+            user("email", bad("bob@example.com")),
+            "email".into(),
+        ),
+        (false, CREATE_TOKEN, json!({ "n": bad("ci") }), "name".into()),
+        (
+            false,
+            SEND_TEST,
+            json!({ "t": bad("https://hooks.slack.com/services/x") }),
+            "target".into(),
+        ),
+        (
+            false,
+            ADD_MEMBER,
+            json!({ "p": product, "n": bad("admin") }),
+            "user".into(),
+        ),
+    ]
+}
+
+/// Everything the refused requests could have written, as the admin sees it.
+async fn stored_state(app: &TestApp) -> Value {
+    app.ok(
+        &app.admin_token,
+        "{ products { name description observations { title } } productGroups { name description }
+           users { username } settings { baseUrlFrontend emailFrom exceptionEmailTo exceptionSlackWebhook exceptionMsTeamsWebhook } }",
+        json!({}),
+    )
+    .await
+}
+
+/// Runs every case of `text_inputs` with `bad` and checks that each is
+/// BAD_USER_INPUT naming its field, that nothing was stored, and that no
+/// exception was reported.
+async fn every_text_input_refuses(app: &TestApp, what: &str, bad: &dyn Fn(&str) -> String) {
+    let admin = &app.admin_token;
+    let product = app
+        .product(admin, json!({ "name": "shop", "description": "kept" }))
+        .await;
+    let group = app
+        .ok(
+            admin,
+            CREATE_GROUP,
+            json!({ "i": { "name": "group", "description": "kept" } }),
+        )
+        .await["createProductGroup"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = stored_state(app).await;
+    for (anonymous, query, variables, expected) in text_inputs(&product, &group, bad) {
+        let token = if anonymous { None } else { Some(admin.as_str()) };
+        let body = app.gql(token, query, variables.clone()).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{what}: {variables} gave {body}");
+        assert_eq!(field(&body), expected, "{what}: {variables}");
+    }
+    assert_eq!(stored_state(app).await, before, "{what}: nothing was stored");
+    assert_eq!(
+        exceptions_once_the_canary_arrived(app).await,
+        1,
+        "{what}: bad input raised no exception notification"
+    );
+}
+
+async fn nul_and_control_characters_are_bad_input_naming_the_field(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    every_text_input_refuses(&app, "NUL", &|ok| format!("{ok}\u{0}x")).await;
+}
+
+async fn escape_sequences_are_refused_in_single_line_text(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = &app.admin_token;
+    for (input, expected) in [
+        (json!({ "name": "a\nb" }), "name"),
+        (json!({ "name": "red\u{1b}[31m" }), "name"),
+        (json!({ "name": "p", "description": "bell\u{7}" }), "description"),
+        (json!({ "name": "p", "description": "c1\u{9b}31m" }), "description"),
+    ] {
+        let body = app.gql(Some(admin), CREATE, json!({ "i": input })).await;
+        assert_eq!(field(&body), expected, "{input}");
+    }
+    let body = app.gql(Some(admin), SEARCH, json!({ "s": "a\tb" })).await;
+    assert_eq!(field(&body), "filter.search");
+
+    // Descriptions are multi-line: line breaks and tabs are kept.
+    let product = app
+        .product(admin, json!({ "name": "shop", "description": " first\r\n\tsecond \n" }))
+        .await;
+    let data = app
+        .ok(
+            admin,
+            "query($p: ID!) { product(id: $p) { description } }",
+            json!({ "p": product }),
+        )
+        .await;
+    assert_eq!(data["product"]["description"], "first\r\n\tsecond");
+}
+
+async fn every_free_text_field_has_a_length_limit(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    every_text_input_refuses(&app, "over-long", &|ok| format!("{ok}{}", "x".repeat(10_001))).await;
+
+    // Just within the limits is fine.
+    let admin = &app.admin_token;
+    let description = "d".repeat(10_000);
+    let product = app
+        .product(admin, json!({ "name": "n".repeat(255), "description": description }))
+        .await;
+    let data = app
+        .ok(
+            admin,
+            "query($p: ID!) { product(id: $p) { description } }",
+            json!({ "p": product }),
+        )
+        .await;
+    assert_eq!(data["product"]["description"], description);
+    app.ok(admin, SEARCH, json!({ "s": "s".repeat(200) })).await;
+    for (input, expected) in [
+        (json!({ "name": "n".repeat(256) }), "name"),
+        (json!({ "name": "p", "description": "d".repeat(10_001) }), "description"),
+    ] {
+        let body = app.gql(Some(admin), CREATE, json!({ "i": input })).await;
+        assert_eq!(field(&body), expected);
+    }
+    assert_eq!(
+        field(&app.gql(Some(admin), SEARCH, json!({ "s": "s".repeat(201) })).await),
+        "filter.search"
+    );
+    let body = app
+        .gql(None, LOGIN, json!({ "u": "admin", "p": "p".repeat(1025) }))
+        .await;
+    assert_eq!(field(&body), "password");
+}
+
+async fn names_need_a_visible_character(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = &app.admin_token;
+    for invisible in [
+        "\u{200B}\u{200C}\u{200D}",
+        "\u{202E}\u{2066}\u{200F}",
+        "\u{3164}",
+        "\u{00AD}\u{FEFF}",
+        "\u{2800}",
+    ] {
+        let body = app
+            .gql(Some(admin), CREATE, json!({ "i": { "name": invisible } }))
+            .await;
+        assert_eq!(field(&body), "name", "{invisible:?}");
+        let body = app
+            .gql(Some(admin), CREATE_GROUP, json!({ "i": { "name": invisible } }))
+            .await;
+        assert_eq!(field(&body), "name", "{invisible:?}");
+        let body = app
+            .gql(
+                Some(admin),
+                CREATE_USER,
+                json!({ "i": { "username": "u", "password": "long enough password", "fullName": invisible } }),
+            )
+            .await;
+        assert_eq!(field(&body), "fullName", "{invisible:?}");
+    }
+    let listed = app
+        .ok(admin, "{ products { id } productGroups { id } }", json!({}))
+        .await;
+    assert_eq!(listed, json!({ "products": [], "productGroups": [] }));
+    // Scripts other than Latin are names like any other.
+    for name in ["東京", "مرحبا", "Ωmega"] {
+        app.product(admin, json!({ "name": name })).await;
+    }
+}
+
 on_both_engines!(
+    nul_and_control_characters_are_bad_input_naming_the_field,
+    escape_sequences_are_refused_in_single_line_text,
+    every_free_text_field_has_a_length_limit,
+    names_need_a_visible_character,
     bad_product_input_names_the_field_and_stores_nothing,
     a_refused_update_changes_nothing_and_patches_keep_or_clear,
     a_bad_import_imports_nothing,

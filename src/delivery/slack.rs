@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::domain::markup;
 use crate::domain::notification::Rendered;
 
 /// Slack's limits on a block's text.
@@ -10,11 +11,6 @@ const HEADER_MAX: usize = 150;
 const FIELD_MAX: usize = 2000;
 const SECTION_MAX: usize = 3000;
 const FIELDS_PER_SECTION: usize = 10;
-
-/// `&`, `<` and `>` are control characters in Slack's mrkdwn.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
 
 /// Cuts `text` to at most `max` characters, marking the cut.
 pub fn truncate(text: &str, max: usize) -> String {
@@ -26,6 +22,10 @@ pub fn truncate(text: &str, max: usize) -> String {
     out
 }
 
+/// Everything from user data is escaped where Slack reads mrkdwn: the
+/// top-level `text` (what notifications and old clients show), the fields
+/// and the trace. The header is `plain_text`, which Slack neither parses
+/// nor decodes, so it carries the subject as it is.
 pub fn payload(message: &Rendered) -> Value {
     let mut blocks = vec![json!({
         "type": "header",
@@ -35,14 +35,14 @@ pub fn payload(message: &Rendered) -> Value {
         let fields: Vec<Value> = chunk
             .iter()
             .map(|(label, value)| {
-                json!({ "type": "mrkdwn", "text": truncate(&format!("*{}*\n{}", escape(label), escape(value)), FIELD_MAX) })
+                json!({ "type": "mrkdwn", "text": truncate(&format!("*{}*\n{}", markup::slack(label), markup::slack(value)), FIELD_MAX) })
             })
             .collect();
         blocks.push(json!({ "type": "section", "fields": fields }));
     }
     if let Some(trace) = &message.trace {
         // Leave room for the code fences.
-        let body = truncate(&escape(trace), SECTION_MAX - 8);
+        let body = truncate(&markup::slack(trace), SECTION_MAX - 8);
         blocks.push(json!({ "type": "section", "text": { "type": "mrkdwn", "text": format!("```{body}```") } }));
     }
     if let Some(link) = &message.link {
@@ -55,7 +55,7 @@ pub fn payload(message: &Rendered) -> Value {
             }],
         }));
     }
-    json!({ "text": message.subject, "blocks": blocks })
+    json!({ "text": markup::slack(&message.subject), "blocks": blocks })
 }
 
 #[cfg(test)]
@@ -84,6 +84,28 @@ mod tests {
         let button = &blocks[3]["elements"][0];
         assert_eq!(button["type"], "button");
         assert_eq!(button["url"], "https://herald.example.com/products/3");
+    }
+
+    #[test]
+    fn names_cannot_mention_or_link_anywhere_slack_parses() {
+        let name = "<!channel> *x* [a](https://evil) <https://evil|go>";
+        let m = Rendered {
+            kind: NotificationType::SecurityGate,
+            subject: format!("Security gate for {name} has changed to Failed"),
+            facts: vec![("Product".into(), name.into())],
+            trace: None,
+            link: None,
+        };
+        let p = payload(&m);
+        let text = p["text"].as_str().unwrap();
+        assert!(text.starts_with("Security gate for &lt;!channel&gt; *x*"), "{text}");
+        assert!(!text.contains('<') && !text.contains('>'), "{text}");
+        let field = p["blocks"][1]["fields"][0]["text"].as_str().unwrap();
+        assert!(
+            !field.contains('<') && field.contains("&lt;https://evil|go&gt;"),
+            "{field}"
+        );
+        assert_eq!(p["blocks"][0]["text"]["type"], "plain_text");
     }
 
     #[test]

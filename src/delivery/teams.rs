@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::domain::markup;
 use crate::domain::notification::Rendered;
 use crate::domain::{NotificationType, WebhookUrl};
 
@@ -28,17 +29,21 @@ pub fn payload(url: &WebhookUrl, message: &Rendered) -> Value {
     }
 }
 
+/// TextBlocks and FactSets render Markdown, so every text in them is
+/// escaped: a product named `[a](https://evil)` shows as written.
 pub fn adaptive_card(message: &Rendered) -> Value {
     let facts: Vec<Value> = message
         .facts
         .iter()
-        .map(|(title, value)| json!({ "title": title, "value": value }))
+        .map(|(title, value)| json!({ "title": markup::markdown(title), "value": markup::markdown(value) }))
         .collect();
+    let subject = markup::markdown(&message.subject);
     let mut body = vec![
-        json!({ "type": "TextBlock", "size": "Large", "weight": "Bolder", "text": message.subject, "wrap": true }),
+        json!({ "type": "TextBlock", "size": "Large", "weight": "Bolder", "text": subject, "wrap": true }),
         json!({ "type": "FactSet", "facts": facts }),
     ];
     if let Some(trace) = &message.trace {
+        let trace = markup::markdown(trace);
         body.push(json!({ "type": "TextBlock", "text": trace, "fontType": "Monospace", "wrap": true }));
     }
     let actions: Vec<Value> = message
@@ -62,23 +67,25 @@ pub fn adaptive_card(message: &Rendered) -> Value {
     })
 }
 
+/// The title, facts and text of a MessageCard are Markdown and escaped;
+/// the summary is plain text (the notification preview) and is not.
 pub fn message_card(message: &Rendered) -> Value {
     let facts: Vec<Value> = message
         .facts
         .iter()
-        .map(|(name, value)| json!({ "name": name, "value": value }))
+        .map(|(name, value)| json!({ "name": markup::markdown(name), "value": markup::markdown(value) }))
         .collect();
     let mut section = json!({ "facts": facts });
     if let Some(trace) = &message.trace {
-        // MessageCard text is markdown; a code span keeps the trace literal.
-        section["text"] = json!(format!("```\n{trace}\n```"));
+        // A code block keeps the trace literal.
+        section["text"] = json!(markup::code_block(trace));
     }
     let mut card = json!({
         "@type": "MessageCard",
         "@context": "https://schema.org/extensions",
         "summary": message.subject,
         "themeColor": colour(message.kind),
-        "title": message.subject,
+        "title": markup::markdown(&message.subject),
         "sections": [section],
     });
     if let Some(link) = &message.link {
@@ -154,8 +161,38 @@ mod tests {
         let text = serde_json::to_string(&card).unwrap();
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(
-            back["attachments"][0]["content"]["body"][2]["text"],
-            "\"quoted\"\n\\backslash\u{0007}"
+            back["attachments"][0]["content"]["body"][2]["text"], "\"quoted\"\n\\\\backslash\u{0007}",
+            "the backslash is escaped for Markdown, the rest travels as it is"
+        );
+    }
+
+    #[test]
+    fn names_cannot_add_links_or_markup_to_either_card() {
+        let name = "<!channel> *x* [a](https://evil)";
+        let m = Rendered {
+            kind: NotificationType::SecurityGate,
+            subject: format!("Security gate for {name} has changed to Failed"),
+            facts: vec![("Product".into(), name.into())],
+            trace: Some("```\n[b](https://evil)".into()),
+            link: None,
+        };
+        let escaped = r"\<\!channel\> \*x\* \[a\]\(https://evil\)";
+        let card = adaptive_card(&m);
+        let body = &card["attachments"][0]["content"]["body"];
+        assert_eq!(
+            body[0]["text"],
+            format!("Security gate for {escaped} has changed to Failed")
+        );
+        assert_eq!(body[1]["facts"][0]["value"], escaped);
+        assert!(!body[2]["text"].as_str().unwrap().contains("[b]("));
+
+        let legacy = message_card(&m);
+        assert_eq!(legacy["sections"][0]["facts"][0]["value"], escaped);
+        assert!(legacy["title"].as_str().unwrap().contains(escaped));
+        let trace = legacy["sections"][0]["text"].as_str().unwrap();
+        assert!(
+            trace.starts_with("````\n"),
+            "the fence outgrows the trace's own: {trace}"
         );
     }
 }

@@ -370,6 +370,17 @@ async fn first_name_of(db: &DatabaseConnection, address: &str) -> Option<String>
     found.full_name?.split_whitespace().next().map(str::to_owned)
 }
 
+/// What an attempt is recorded, logged and counted as, from where it left
+/// the delivery: an attempt that asked for a retry but used up the
+/// schedule is the final one, a failure, not a retry.
+fn outcome_of(status: DeliveryStatus) -> &'static str {
+    match status {
+        DeliveryStatus::Sent => "SENT",
+        DeliveryStatus::Retrying | DeliveryStatus::Pending => "RETRY",
+        DeliveryStatus::Failed => "FAILED",
+    }
+}
+
 /// Stores the attempt and moves the delivery on: SENT, RETRYING with the
 /// next time, or FAILED; the lease is released either way.
 async fn record(state: &AppState, row: &delivery::Model, attempt: Attempt) -> anyhow::Result<()> {
@@ -385,11 +396,7 @@ async fn record(state: &AppState, row: &delivery::Model, attempt: Attempt) -> an
             }
         }
     };
-    let outcome = match attempt.outcome {
-        HttpOutcome::Sent => "SENT",
-        HttpOutcome::Fail => "FAILED",
-        HttpOutcome::Retry { .. } => "RETRY",
-    };
+    let outcome = outcome_of(status);
     let channel_label = row.channel.to_ascii_lowercase();
     state
         .metrics
@@ -466,4 +473,16 @@ pub async fn release_unfinished(state: &AppState) -> anyhow::Result<()> {
         .exec(&state.db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attempt_is_named_after_where_it_left_the_delivery() {
+        assert_eq!(outcome_of(DeliveryStatus::Sent), "SENT");
+        assert_eq!(outcome_of(DeliveryStatus::Retrying), "RETRY");
+        assert_eq!(outcome_of(DeliveryStatus::Failed), "FAILED");
+    }
 }

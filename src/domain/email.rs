@@ -14,7 +14,11 @@ impl EmailAddress {
     pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
         let candidate = raw.trim();
         let invalid = || ValidationError::new(field, format!("{candidate:?} is not a valid email address"));
-        if candidate.is_empty() || candidate.len() > 254 {
+        if candidate.len() > 254 {
+            // Not repeated: it may be a megabyte.
+            return Err(ValidationError::new(field, "is not a valid email address: too long"));
+        }
+        if candidate.is_empty() {
             return Err(invalid());
         }
         let (local, domain) = candidate.rsplit_once('@').ok_or_else(invalid)?;

@@ -1,6 +1,6 @@
 //! What a client may set on a product or a product group, validated.
 
-use super::{EmailList, GateSettings, Name, Threshold, WebhookUrl};
+use super::{Description, EmailList, GateSettings, Name, Threshold, WebhookUrl};
 
 /// A change to one optional field: leave it, clear it, or set it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -34,6 +34,31 @@ impl<T> Patch<T> {
     }
 }
 
+/// What a change of a product's group does. Each side needs MAINTAINER or
+/// above on its group: joining, as for a new product, and leaving, since
+/// that cuts the group's members off the product and stops its routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GroupMove {
+    pub leaves: Option<i64>,
+    pub joins: Option<i64>,
+}
+
+impl GroupMove {
+    pub fn new(current: Option<i64>, change: &Patch<i64>) -> Self {
+        match *change {
+            Patch::Keep => Self::default(),
+            Patch::Clear => Self {
+                leaves: current,
+                joins: None,
+            },
+            Patch::Set(target) => Self {
+                leaves: current.filter(|&from| from != target),
+                joins: Some(target),
+            },
+        }
+    }
+}
+
 /// Where a product's (or group's) notifications go.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NotificationTargets {
@@ -46,7 +71,7 @@ pub struct NotificationTargets {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductSpec {
     pub name: Name,
-    pub description: Option<String>,
+    pub description: Option<Description>,
     pub gate: GateSettings,
     pub targets: NotificationTargets,
 }
@@ -55,7 +80,7 @@ pub struct ProductSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProductChanges {
     pub name: Option<Name>,
-    pub description: Patch<String>,
+    pub description: Patch<Description>,
     pub gate_active: Patch<bool>,
     pub thresholds: [Patch<Threshold>; 6],
     pub email_to: Option<EmailList>,
@@ -80,6 +105,17 @@ mod tests {
         assert_eq!(Patch::<i32>::Keep.apply(Some(1)), Some(1));
         assert_eq!(Patch::<i32>::Clear.apply(Some(1)), None);
         assert_eq!(Patch::Set(2).apply(Some(1)), Some(2));
+    }
+
+    #[test]
+    fn moving_leaves_one_group_and_joins_another() {
+        let moved = |leaves, joins| GroupMove { leaves, joins };
+        assert_eq!(GroupMove::new(Some(1), &Patch::Keep), moved(None, None));
+        assert_eq!(GroupMove::new(Some(1), &Patch::Clear), moved(Some(1), None));
+        assert_eq!(GroupMove::new(None, &Patch::Clear), moved(None, None));
+        assert_eq!(GroupMove::new(Some(1), &Patch::Set(2)), moved(Some(1), Some(2)));
+        assert_eq!(GroupMove::new(None, &Patch::Set(2)), moved(None, Some(2)));
+        assert_eq!(GroupMove::new(Some(2), &Patch::Set(2)), moved(None, Some(2)));
     }
 
     #[test]

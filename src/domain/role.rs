@@ -41,6 +41,16 @@ impl Role {
     }
 }
 
+/// Whether changing one member from `before` to `after` (`None`: not a
+/// member) would leave a product or group without an OWNER of its own;
+/// `owners` counts its OWNERs before the change. Only the scope's own
+/// OWNERs count: administrators are OWNERs of everything, and a product's
+/// group OWNERs lose it when it leaves the group, so neither keeps a
+/// product looked after.
+pub fn leaves_no_owner(owners: u64, before: Option<Role>, after: Option<Role>) -> bool {
+    before == Some(Role::Owner) && after != Some(Role::Owner) && owners <= 1
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -91,6 +101,17 @@ mod tests {
         assert!(Role::Maintainer.may_assign(Role::Maintainer));
         assert!(!Role::Maintainer.may_assign(Role::Owner));
         assert!(!Role::Writer.may_assign(Role::Reader));
+    }
+
+    #[test]
+    fn the_last_owner_stays() {
+        let owner = Some(Role::Owner);
+        assert!(leaves_no_owner(1, owner, None));
+        assert!(leaves_no_owner(1, owner, Some(Role::Maintainer)));
+        assert!(!leaves_no_owner(2, owner, None));
+        assert!(!leaves_no_owner(1, owner, owner));
+        assert!(!leaves_no_owner(1, Some(Role::Maintainer), None));
+        assert!(!leaves_no_owner(0, None, Some(Role::Reader)));
     }
 
     #[test]

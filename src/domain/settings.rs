@@ -7,8 +7,13 @@ use super::{EmailAddress, EmailList, Patch, Threshold, ValidationError, WebhookU
 pub struct BaseUrl(String);
 
 impl BaseUrl {
+    pub const MAX_LEN: usize = 2048;
+
     pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
         let trimmed = raw.trim();
+        // Checked before parsing: the URL parser drops control characters
+        // without a word.
+        super::text::check(field, trimmed, super::text::Lines::Single, Self::MAX_LEN)?;
         let url = url::Url::parse(trimmed).map_err(|_| ValidationError::new(field, "is not an absolute URL"))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(ValidationError::new(field, "must be an http(s) URL with a host"));
@@ -68,6 +73,14 @@ mod tests {
             "baseUrlFrontend"
         );
         assert!(BaseUrl::parse("baseUrlFrontend", "herald").is_err());
+        for bad in ["https://herald.example.com/\0", "https://herald.example.com/a\tb"] {
+            assert_eq!(
+                BaseUrl::parse("baseUrlFrontend", bad).unwrap_err().field,
+                "baseUrlFrontend"
+            );
+        }
+        let long = format!("https://herald.example.com/{}", "a".repeat(BaseUrl::MAX_LEN));
+        assert!(BaseUrl::parse("baseUrlFrontend", &long).is_err());
     }
 
     #[test]

@@ -21,6 +21,11 @@ impl WebhookUrl {
         if raw.len() > Self::MAX_LEN {
             return Err(invalid("too long"));
         }
+        // The URL parser would drop or percent-encode them without a word;
+        // refused instead, like in every other field.
+        if raw.chars().any(char::is_control) {
+            return Err(invalid("it contains control characters"));
+        }
         let url = Url::parse(raw).map_err(|_| invalid("not an absolute URL"))?;
         // Normalising can lengthen it (percent-encoding); what is stored must
         // parse again.
@@ -87,6 +92,8 @@ mod tests {
             "file:///etc/passwd",
             "https://user:pw@example.com/x",
             "https://",
+            "https://hooks.slack.com/services/x\0",
+            "https://hooks.slack.com/services/a\nb",
         ] {
             let err = WebhookUrl::parse("notificationSlackWebhook", bad).unwrap_err();
             assert_eq!(err.field, "notificationSlackWebhook", "{bad}");

@@ -6,8 +6,9 @@ use async_graphql::{ID, InputObject, MaybeUndefined};
 use crate::domain::NotificationType;
 use crate::domain::import::ImportedFinding;
 use crate::domain::settings::rate_limit_seconds;
+use crate::domain::text::{self, SEARCH_MAX_LEN};
 use crate::domain::{
-    BaseUrl, EmailAddress, EmailList, GateSettings, Name, NotificationTargets, ObservationStatus, Patch,
+    BaseUrl, Description, EmailAddress, EmailList, GateSettings, Name, NotificationTargets, ObservationStatus, Patch,
     ProductChanges, ProductSpec, SettingsChanges, Severity, Threshold, Thresholds, ValidationError, WebhookUrl,
 };
 use crate::graphql::context::parse_id;
@@ -132,7 +133,11 @@ impl ProductGroupInput {
     pub fn into_spec(self) -> Result<ProductSpec, ValidationError> {
         Ok(ProductSpec {
             name: Name::parse("name", &self.name)?,
-            description: optional_text(self.description),
+            description: self
+                .description
+                .map(|d| Description::parse("description", &d))
+                .transpose()?
+                .flatten(),
             gate: GateSettings {
                 active: self.security_gate_active,
                 thresholds: self.thresholds.unwrap_or_default().into_thresholds()?,
@@ -189,7 +194,7 @@ impl ProductGroupPatch {
     pub fn into_changes(self) -> Result<ProductChanges, ValidationError> {
         Ok(ProductChanges {
             name: self.name.map(|n| Name::parse("name", &n)).transpose()?,
-            description: match patch(self.description, |d| Ok(optional_text(Some(d))))? {
+            description: match patch(self.description, |d| Description::parse("description", &d))? {
                 Patch::Set(None) => Patch::Clear,
                 Patch::Set(Some(d)) => Patch::Set(d),
                 Patch::Keep => Patch::Keep,
@@ -384,7 +389,11 @@ impl NotificationFilter {
                 .as_ref()
                 .map(|id| parse_id("filter.productId", id))
                 .transpose()?,
-            search: self.search,
+            search: self
+                .search
+                .map(|s| text::optional_line("filter.search", &s, SEARCH_MAX_LEN))
+                .transpose()?
+                .flatten(),
             unviewed_only: self.unviewed_only.unwrap_or(false),
         })
     }

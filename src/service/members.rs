@@ -2,13 +2,14 @@
 
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ModelTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ModelTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::auth::Identity;
 use crate::domain::Role;
-use crate::entity::{product_group_member, product_member, user};
+use crate::domain::role::leaves_no_owner;
+use crate::entity::{product, product_group, product_group_member, product_member, user};
 use crate::error::{AppError, AppResult};
 use crate::live::{self, EventKind, NewEvent};
 use crate::service::access;
@@ -55,6 +56,52 @@ async fn current_role(db: &impl ConnectionTrait, scope: Scope, user_id: i64) -> 
     Ok(raw.and_then(|r| r.parse().ok()))
 }
 
+/// How many OWNERs the scope has of its own. Its row is locked first, so
+/// that two OWNERs stepping down at once cannot both see the other stay.
+async fn owners(txn: &DatabaseTransaction, scope: Scope) -> AppResult<u64> {
+    let owner = Role::Owner.as_str();
+    Ok(match scope {
+        Scope::Product(id) => {
+            product::Entity::find_by_id(id).lock_exclusive().one(txn).await?;
+            product_member::Entity::find()
+                .filter(product_member::Column::ProductId.eq(id))
+                .filter(product_member::Column::Role.eq(owner))
+                .count(txn)
+                .await?
+        }
+        Scope::Group(id) => {
+            product_group::Entity::find_by_id(id).lock_exclusive().one(txn).await?;
+            product_group_member::Entity::find()
+                .filter(product_group_member::Column::ProductGroupId.eq(id))
+                .filter(product_group_member::Column::Role.eq(owner))
+                .count(txn)
+                .await?
+        }
+    })
+}
+
+/// Refuses a change that would leave the scope without an OWNER; `field`
+/// names the input that asked for it.
+async fn keep_an_owner(
+    txn: &DatabaseTransaction,
+    scope: Scope,
+    before: Option<Role>,
+    after: Option<Role>,
+    field: &str,
+) -> AppResult<()> {
+    if leaves_no_owner(owners(txn, scope).await?, before, after) {
+        let what = match scope {
+            Scope::Product(_) => "a product",
+            Scope::Group(_) => "a product group",
+        };
+        return Err(AppError::invalid(
+            field,
+            format!("{what} must keep an OWNER: make another member OWNER first"),
+        ));
+    }
+    Ok(())
+}
+
 async fn delete_membership(db: &impl ConnectionTrait, scope: Scope, user_id: i64) -> AppResult<bool> {
     let deleted = match scope {
         Scope::Product(id) => match product_member::Entity::find_by_id((id, user_id)).one(db).await? {
@@ -70,7 +117,7 @@ async fn delete_membership(db: &impl ConnectionTrait, scope: Scope, user_id: i64
 }
 
 /// Gives `user_id` the role `role` on the scope (MAINTAINER+; only an OWNER
-/// gives or changes the OWNER role).
+/// gives or changes the OWNER role; the last OWNER stays one).
 pub async fn set(
     app: &AppState,
     who: &Identity,
@@ -86,6 +133,7 @@ pub async fn set(
     if !mine.may_assign(role) || before.is_some_and(|b| !mine.may_assign(b)) {
         return Err(AppError::Forbidden);
     }
+    keep_an_owner(&txn, scope, before, Some(role), "role").await?;
     delete_membership(&txn, scope, user_id).await?;
     let role_text = Set(role.as_str().to_owned());
     match scope {
@@ -114,7 +162,8 @@ pub async fn set(
     Ok((member, role))
 }
 
-/// Removes a member (MAINTAINER+; removing an OWNER takes an OWNER).
+/// Removes a member (MAINTAINER+; removing an OWNER takes an OWNER; the
+/// last OWNER cannot be removed).
 pub async fn remove(app: &AppState, who: &Identity, scope: Scope, user_id: i64) -> AppResult<bool> {
     let txn = crate::live::begin(&app.db).await?;
     let mine = manager_role(&txn, who, scope).await?;
@@ -124,6 +173,7 @@ pub async fn remove(app: &AppState, who: &Identity, scope: Scope, user_id: i64) 
     if !mine.may_assign(before) {
         return Err(AppError::Forbidden);
     }
+    keep_an_owner(&txn, scope, Some(before), None, "userId").await?;
     let removed = delete_membership(&txn, scope, user_id).await?;
     live::emit(&txn, NewEvent::for_user(EventKind::Membership, Some(user_id))).await?;
     txn.commit().await?;

@@ -60,17 +60,22 @@ pub async fn create(app: &AppState, who: &Identity, new: NewObservation) -> AppR
     Ok(created)
 }
 
-async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<observation::Model> {
-    observation::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound("observation"))
+/// Loads an observation the caller may change (WRITER+ on its product). One
+/// on a product they cannot see reads exactly like a missing one, so that
+/// ids do not reveal what exists elsewhere.
+async fn editable(db: &impl ConnectionTrait, who: &Identity, id: i64) -> AppResult<observation::Model> {
+    let missing = || AppError::NotFound("observation");
+    let found = observation::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
+    match access::product_with_role(db, who, found.product_id, Role::Writer).await {
+        Ok(_) => Ok(found),
+        Err(AppError::NotFound(_)) => Err(missing()),
+        Err(other) => Err(other),
+    }
 }
 
 pub async fn update(app: &AppState, who: &Identity, id: i64, edit: ObservationEdit) -> AppResult<observation::Model> {
     let txn = crate::live::begin(&app.db).await?;
-    let current = find(&txn, id).await?;
-    access::product_with_role(&txn, who, current.product_id, Role::Writer).await?;
+    let current = editable(&txn, who, id).await?;
     let product_id = current.product_id;
     let mut row = current.into_active_model();
     if let Some(title) = edit.title {
@@ -92,9 +97,8 @@ pub async fn update(app: &AppState, who: &Identity, id: i64, edit: ObservationEd
 
 pub async fn delete(app: &AppState, who: &Identity, id: i64) -> AppResult<()> {
     let txn = crate::live::begin(&app.db).await?;
-    let current = find(&txn, id).await?;
+    let current = editable(&txn, who, id).await?;
     let product_id = current.product_id;
-    access::product_with_role(&txn, who, product_id, Role::Writer).await?;
     current.delete(&txn).await?;
     gate::reevaluate(&txn, app, product_id, Some(who.user_id())).await?;
     txn.commit().await?;

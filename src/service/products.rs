@@ -2,9 +2,10 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, ModelTrait};
 
 use crate::auth::Identity;
+use crate::domain::product::GroupMove;
 use crate::domain::{Patch, ProductChanges, ProductSpec, Role};
 use crate::entity::{product, product_member};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::live::{self, EventKind, NewEvent};
 use crate::service::stored::GateColumnsMut;
 use crate::service::{access, gate, unique_violation_as};
@@ -53,8 +54,9 @@ pub async fn create(
     Ok(created)
 }
 
-/// Changes a product (MAINTAINER+); moving it into a group needs MAINTAINER
-/// on the group too. The gate is evaluated again in the same transaction.
+/// Changes a product (MAINTAINER+); moving it into or out of a group needs
+/// MAINTAINER on that group too. The gate is evaluated again in the same
+/// transaction.
 pub async fn update(
     app: &AppState,
     who: &Identity,
@@ -64,7 +66,8 @@ pub async fn update(
 ) -> AppResult<product::Model> {
     let txn = crate::live::begin(&app.db).await?;
     let (current, _) = access::product_with_role(&txn, who, id, Role::Maintainer).await?;
-    if let Patch::Set(group_id) = group {
+    let change = GroupMove::new(current.product_group_id, &group);
+    for group_id in change.leaves.into_iter().chain(change.joins) {
         access::group_with_role(&txn, who, group_id, Role::Maintainer).await?;
     }
     let mut row = current.clone().into_active_model();
@@ -82,7 +85,7 @@ pub async fn update(
     let updated = product::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or(crate::error::AppError::NotFound("product"))?;
+        .ok_or(AppError::NotFound("product"))?;
     txn.commit().await?;
     app.committed();
     Ok(updated)

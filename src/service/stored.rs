@@ -4,7 +4,8 @@
 use sea_orm::ActiveValue::Set;
 
 use crate::domain::{
-    EmailList, GateSettings, NotificationTargets, ProductChanges, ProductSpec, Severity, Thresholds, WebhookUrl,
+    Description, EmailList, GateSettings, NotificationTargets, ProductChanges, ProductSpec, Severity, Thresholds,
+    WebhookUrl,
 };
 use crate::entity::{product, product_group};
 
@@ -72,7 +73,7 @@ macro_rules! gate_columns {
         impl GateColumnsMut for $entity::ActiveModel {
             fn apply_spec(&mut self, spec: ProductSpec) {
                 self.name = Set(spec.name.into_inner());
-                self.description = Set(spec.description);
+                self.description = Set(spec.description.map(Description::into_inner));
                 self.set_gate(spec.gate);
                 self.set_targets(spec.targets);
             }
@@ -82,7 +83,7 @@ macro_rules! gate_columns {
                     self.name = Set(name.into_inner());
                 }
                 if !changes.description.is_keep() {
-                    self.description = Set(changes.description.apply(None));
+                    self.description = Set(changes.description.apply(None).map(Description::into_inner));
                 }
                 let mut gate = current.gate_settings();
                 gate.active = changes.gate_active.clone().apply(gate.active);

@@ -2,6 +2,7 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::auth::{Identity, JwtKeys, PasswordHasher};
+use crate::domain::text::{self, Lines, PASSWORD_MAX_LEN};
 use crate::domain::{EmailAddress, ValidationError};
 use crate::entity::user;
 use crate::error::{AppError, AppResult};
@@ -19,11 +20,13 @@ pub struct NewUser {
 }
 
 pub const MIN_PASSWORD_LEN: usize = 8;
+pub const USERNAME_MAX_LEN: usize = 150;
 
 pub fn validate_username(raw: &str) -> Result<String, ValidationError> {
     let name = raw.trim();
-    let ok =
-        !name.is_empty() && name.len() <= 150 && name.chars().all(|c| c.is_ascii_alphanumeric() || "@.+-_".contains(c));
+    let ok = !name.is_empty()
+        && name.len() <= USERNAME_MAX_LEN
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "@.+-_".contains(c));
     if ok {
         Ok(name.to_owned())
     } else {
@@ -35,6 +38,7 @@ pub fn validate_username(raw: &str) -> Result<String, ValidationError> {
 }
 
 pub fn validate_password(raw: &str) -> Result<String, ValidationError> {
+    text::check("password", raw, Lines::Single, PASSWORD_MAX_LEN)?;
     if raw.chars().count() < MIN_PASSWORD_LEN {
         return Err(ValidationError::new(
             "password",
@@ -70,6 +74,15 @@ pub async fn create(app: &AppState, hasher: &PasswordHasher, who: &Identity, new
     Ok(created)
 }
 
+/// What a login may carry: the rules of [`validate_username`] and
+/// [`validate_password`] without the ones an existing account might predate
+/// (allowed characters, minimum length). Anything else is bad input, and
+/// never reaches the database (PostgreSQL refuses NUL with an error).
+fn check_credentials(username: &str, password: &str) -> Result<(), ValidationError> {
+    text::check("username", username, Lines::Single, USERNAME_MAX_LEN)?;
+    text::check("password", password, Lines::Single, PASSWORD_MAX_LEN)
+}
+
 /// Checks a username and password and issues a session token. The answer is
 /// the same for an unknown user and a wrong password.
 pub async fn login_throttled(
@@ -78,6 +91,7 @@ pub async fn login_throttled(
     password: &str,
     address: Option<std::net::IpAddr>,
 ) -> AppResult<(String, user::Model)> {
+    check_credentials(username.trim(), password)?;
     app.login_throttle
         .check(username, address)
         .map_err(AppError::TooManyRequests)?;
@@ -147,5 +161,25 @@ mod tests {
         assert_eq!(validate_username("").unwrap_err().field, "username");
         assert_eq!(validate_password("short").unwrap_err().field, "password");
         assert!(validate_password("long enough").is_ok());
+        assert_eq!(validate_password("long enough\0").unwrap_err().field, "password");
+        assert!(validate_password(&"x".repeat(PASSWORD_MAX_LEN)).is_ok());
+        assert!(validate_password(&"x".repeat(PASSWORD_MAX_LEN + 1)).is_err());
+    }
+
+    #[test]
+    fn login_refuses_what_no_account_can_have() {
+        assert_eq!(check_credentials("adm\0in", "pw").unwrap_err().field, "username");
+        assert_eq!(check_credentials(&"a".repeat(151), "pw").unwrap_err().field, "username");
+        assert_eq!(check_credentials("admin", "p\0w").unwrap_err().field, "password");
+        assert_eq!(
+            check_credentials("admin", &"p".repeat(PASSWORD_MAX_LEN + 1))
+                .unwrap_err()
+                .field,
+            "password"
+        );
+        assert!(
+            check_credentials("any name", "short").is_ok(),
+            "other rules are for new accounts"
+        );
     }
 }
