@@ -13,6 +13,8 @@
 //! - retry settings and headers (`RetrySchedule::parse`,
 //!   `parse_retry_after`, `next_delay`);
 //! - the message builders for Slack, Teams and email.
+//! - random GraphQL documents from the real schema, sent to the real
+//!   server: the query budget, fragment counting and error codes.
 //!
 //! The websocket protocol's readers of client input (`Protocol::parse`,
 //! `Protocol::choose`, `token_of`) have their properties next to them, in
