@@ -13,7 +13,9 @@
 //! - retry settings and headers (`RetrySchedule::parse`,
 //!   `parse_retry_after`, `next_delay`);
 //! - the message builders for Slack, Teams and email, and the escaping of
-//!   user data in them (`markup::slack`, `markup::markdown`).
+//!   user data in them (`markup::slack`, `markup::markdown`);
+//! - random GraphQL documents from the real schema, sent to the real
+//!   server: the query budget, fragment counting and error codes.
 //!
 //! The websocket protocol's readers of client input (`Protocol::parse`,
 //! `Protocol::choose`, `token_of`) have their properties next to them, in
@@ -1415,4 +1417,237 @@ proptest! {
     ) {
         let _ = email::build(&from, &to, &message, None);
     }
+}
+
+// ---------------------------------------------------------------------------
+// Random documents from the real schema, against the real server: every
+// accepted one costs at most the budget and answers within 1 s, on a world
+// of a product group with 20 products; every refusal has a code.
+
+mod common;
+
+/// An output field of the schema, as introspection tells it.
+#[derive(Debug, Clone)]
+struct SchemaField {
+    name: String,
+    /// The named type under lists and non-nulls.
+    target: String,
+    object: bool,
+    /// Required arguments, by name and named type.
+    required: Vec<(String, String)>,
+}
+
+const FIELDS_QUERY: &str =
+    "{ __schema { types { name kind fields { name args { name type { ...T } } type { ...T } } } } }
+    fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
+
+/// The named type under at most three wrappers (`[X!]!`).
+fn named(ty: &Value) -> (String, bool) {
+    let mut ty = ty;
+    while ty["name"].is_null() {
+        assert!(ty.is_object(), "a type nested deeper than FIELDS_QUERY reads");
+        ty = &ty["ofType"];
+    }
+    (ty["name"].as_str().unwrap().to_owned(), ty["kind"] == "OBJECT")
+}
+
+async fn schema_fields() -> HashMap<String, Vec<SchemaField>> {
+    let schema = herald::graphql::schema(None);
+    let data = schema.execute(FIELDS_QUERY).await.data.into_json().unwrap();
+    let mut out = HashMap::new();
+    for ty in data["__schema"]["types"].as_array().unwrap() {
+        if ty["kind"] != "OBJECT" || ty["name"].as_str().unwrap().starts_with("__") {
+            continue;
+        }
+        let fields = ty["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let (target, object) = named(&f["type"]);
+                let required = f["args"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|a| a["type"]["kind"] == "NON_NULL")
+                    .map(|a| (a["name"].as_str().unwrap().to_owned(), named(&a["type"]).0))
+                    .collect();
+                SchemaField {
+                    name: f["name"].as_str().unwrap().to_owned(),
+                    target,
+                    object,
+                    required,
+                }
+            })
+            .collect();
+        out.insert(ty["name"].as_str().unwrap().to_owned(), fields);
+    }
+    out
+}
+
+/// Builds one query document: fields picked at random, aliases, inline
+/// fragments, named fragments spread more than once, and now and then a
+/// fragment that spreads itself.
+struct DocumentBuilder<'a> {
+    fields: &'a HashMap<String, Vec<SchemaField>>,
+    rng: StdRng,
+    aliases: usize,
+    fragments: Vec<(String, String, String)>,
+}
+
+impl DocumentBuilder<'_> {
+    fn selection(&mut self, ty: &str, depth: usize, inside: Option<(usize, &str)>) -> String {
+        use rand::Rng;
+        let mut out = Vec::new();
+        let count = self.rng.random_range(1..=3);
+        for _ in 0..count {
+            let roll: f64 = self.rng.random();
+            if roll < 0.08 && depth < 8 {
+                out.push(format!("... on {ty} {{ {} }}", self.selection(ty, depth + 1, inside)));
+                continue;
+            }
+            if roll < 0.2 && depth < 8 {
+                if let Some((index, on)) = inside
+                    && on == ty
+                    && self.rng.random_bool(0.3)
+                {
+                    out.push(format!("...F{index}"));
+                    continue;
+                }
+                let index = self.fragments.len();
+                self.fragments.push((format!("F{index}"), ty.to_owned(), String::new()));
+                let body = self.selection(ty, depth + 1, Some((index, ty)));
+                self.fragments[index].2 = body;
+                for _ in 0..self.rng.random_range(1..=3) {
+                    out.push(format!("...F{index}"));
+                }
+                continue;
+            }
+            let candidates: Vec<SchemaField> = self.fields[ty]
+                .iter()
+                .filter(|f| f.required.iter().all(|(_, t)| t == "ID"))
+                .filter(|f| !f.object || depth < 9)
+                .cloned()
+                .collect();
+            if candidates.is_empty() {
+                out.push("__typename".into());
+                continue;
+            }
+            let field = &candidates[self.rng.random_range(0..candidates.len())];
+            let mut text = String::new();
+            if self.rng.random_bool(0.2) {
+                self.aliases += 1;
+                text.push_str(&format!("a{}: ", self.aliases));
+            }
+            text.push_str(&field.name);
+            let mut args: Vec<String> = field
+                .required
+                .iter()
+                .map(|(name, _)| format!("{name}: \"{}\"", self.rng.random_range(1..=25)))
+                .collect();
+            if field.name == "notifications" && self.rng.random_bool(0.5) {
+                args.push(format!("first: {}", [0, 1, 25, 100][self.rng.random_range(0..4)]));
+            }
+            if !args.is_empty() {
+                text.push_str(&format!("({})", args.join(", ")));
+            }
+            if field.object {
+                text.push_str(&format!(
+                    " {{ {} }}",
+                    self.selection(&field.target.clone(), depth + 1, inside)
+                ));
+            }
+            out.push(text);
+        }
+        out.join(" ")
+    }
+
+    fn document(mut self) -> String {
+        let root = self.selection("Query", 0, None);
+        let mut document = format!("query {{ {root} }}");
+        for (name, on, body) in &self.fragments {
+            document.push_str(&format!(" fragment {name} on {on} {{ {body} }}"));
+        }
+        document
+    }
+}
+
+#[test]
+fn random_documents_cost_at_most_the_budget_and_answer_within_a_second() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (app, fields) = runtime.block_on(async {
+        let app = common::TestApp::spawn(common::Engine::Sqlite).await;
+        let group = app
+            .ok(
+                &app.admin_token,
+                "mutation { createProductGroup(input: { name: \"platform\" }) { id } }",
+                serde_json::json!({}),
+            )
+            .await["createProductGroup"]["id"]
+            .clone();
+        for i in 0..20 {
+            app.product(
+                &app.admin_token,
+                serde_json::json!({ "name": format!("service-{i}"), "productGroupId": group }),
+            )
+            .await;
+        }
+        let fields = schema_fields().await;
+        (app, fields)
+    });
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(64);
+    // A seed does not shrink into anything more telling; the failing
+    // document is printed whole.
+    let mut runner = proptest::test_runner::TestRunner::new(Config {
+        cases,
+        max_shrink_iters: 0,
+        ..config()
+    });
+    let (accepted, refused) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    runner
+        .run(&any::<u64>(), |seed| {
+            let document = DocumentBuilder {
+                fields: &fields,
+                rng: StdRng::seed_from_u64(seed),
+                aliases: 0,
+                fragments: Vec::new(),
+            }
+            .document();
+            let (cost, _) = runtime.block_on(herald::graphql::limits::cost_of(&document, Default::default()));
+            let started = std::time::Instant::now();
+            let body = runtime.block_on(app.gql(Some(&app.admin_token), &document, serde_json::json!({})));
+            let took = started.elapsed();
+            prop_assert!(took < Duration::from_secs(1), "{document}\ntook {took:?}");
+            let errors = body["errors"].as_array().cloned().unwrap_or_default();
+            for error in &errors {
+                let code = error["extensions"]["code"].as_str();
+                prop_assert!(code.is_some(), "{document}\nan error without a code: {body}");
+                prop_assert_ne!(code, Some("INTERNAL_SERVER_ERROR"), "{}", document);
+            }
+            let refused_whole = errors.iter().any(|e| {
+                matches!(
+                    e["extensions"]["code"].as_str(),
+                    Some("GRAPHQL_VALIDATION_FAILED" | "GRAPHQL_PARSE_FAILED")
+                )
+            });
+            if refused_whole {
+                refused.set(refused.get() + 1);
+            } else {
+                accepted.set(accepted.get() + 1);
+                let cost = cost.expect("an accepted document was validated");
+                prop_assert!(cost <= herald::graphql::MAX_COMPLEXITY, "{document}\ncosts {cost}");
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Both sides were exercised.
+    let (accepted, refused) = (accepted.get(), refused.get());
+    assert!(accepted > 0 && refused > 0, "accepted {accepted}, refused {refused}");
 }

@@ -142,6 +142,9 @@ impl Notification {
         self.viewed
     }
 
+    #[graphql(
+        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::nominal::DELIVERIES, child_complexity)"
+    )]
     async fn deliveries(&self, ctx: &Context<'_>) -> ApiResult<Vec<Delivery>> {
         let rows = notifications::deliveries_of(&state(ctx).db, self.row.id).await?;
         Ok(rows
@@ -225,6 +228,9 @@ impl Delivery {
     }
 
     /// Every attempt, oldest first.
+    #[graphql(
+        complexity = "crate::graphql::limits::list_cost(crate::graphql::limits::nominal::ATTEMPTS, child_complexity)"
+    )]
     async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<DeliveryAttempt>> {
         let rows = notifications::attempts_of(&state(ctx).db, self.row.id).await?;
         Ok(rows.into_iter().map(DeliveryAttempt).collect())

@@ -6,6 +6,7 @@ use crate::error::AppError;
 use crate::graphql::context::{identity, parse_id, state};
 use crate::graphql::error::ApiResult;
 use crate::graphql::inputs::NotificationFilter;
+use crate::graphql::limits::{list_cost, nominal, page_cost};
 use crate::graphql::notifications::{
     Delivery, Notification, NotificationConnection, NotificationEdge, PageInfo, decode_cursor, encode_cursor,
     load_nodes,
@@ -15,6 +16,8 @@ use crate::service::{access, notifications, settings, tokens, users};
 
 /// The largest page of `notifications`.
 pub const MAX_PAGE: i32 = 100;
+/// The page of `notifications` when `first` is not given.
+pub const DEFAULT_PAGE: i32 = 25;
 
 pub struct QueryRoot;
 
@@ -26,12 +29,14 @@ impl QueryRoot {
     }
 
     /// Every user (administrators).
+    #[graphql(complexity = "list_cost(nominal::USERS, child_complexity)")]
     async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
         let rows = users::list(&state(ctx).db, identity(ctx)?).await?;
         Ok(rows.into_iter().map(User).collect())
     }
 
     /// The products the caller is a member of (all of them for administrators).
+    #[graphql(complexity = "list_cost(nominal::PRODUCTS, child_complexity)")]
     async fn products(&self, ctx: &Context<'_>) -> ApiResult<Vec<Product>> {
         let rows = access::visible_products(&state(ctx).db, identity(ctx)?).await?;
         Product::load_all(ctx, rows).await
@@ -47,6 +52,7 @@ impl QueryRoot {
     }
 
     /// The product groups the caller is a member of.
+    #[graphql(complexity = "list_cost(nominal::PRODUCT_GROUPS, child_complexity)")]
     async fn product_groups(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProductGroup>> {
         let rows = product_group::Entity::find()
             .filter(access::visible_groups_condition(identity(ctx)?))
@@ -79,15 +85,16 @@ impl QueryRoot {
     }
 
     /// Notifications the caller may see, newest first (Relay connection).
+    #[graphql(complexity = "page_cost(first, DEFAULT_PAGE, MAX_PAGE, child_complexity)")]
     async fn notifications(
         &self,
         ctx: &Context<'_>,
         filter: Option<NotificationFilter>,
-        #[graphql(default_with = "Some(25)")] first: Option<i32>,
+        #[graphql(default_with = "Some(DEFAULT_PAGE)")] first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<NotificationConnection> {
         let who = identity(ctx)?;
-        let first = first.unwrap_or(25);
+        let first = first.unwrap_or(DEFAULT_PAGE);
         if !(0..=MAX_PAGE).contains(&first) {
             return Err(AppError::invalid("first", format!("must be between 0 and {MAX_PAGE}")).into());
         }
@@ -144,6 +151,7 @@ impl QueryRoot {
     }
 
     /// The caller's API tokens, revoked ones included.
+    #[graphql(complexity = "list_cost(nominal::API_TOKENS, child_complexity)")]
     async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
         let rows = tokens::of_user(&state(ctx).db, identity(ctx)?.user_id()).await?;
         Ok(rows.into_iter().map(ApiToken).collect())

@@ -9,6 +9,7 @@ use crate::domain::{ObservationStatus, Role, SecurityGateStatus, Severity, Sever
 use crate::entity::{api_token, observation, product, product_group, settings, user};
 use crate::graphql::context::{identity, state, to_id};
 use crate::graphql::error::ApiResult;
+use crate::graphql::limits::{list_cost, nominal, read_cost};
 use crate::service::members::Scope;
 use crate::service::stored::GateColumns;
 use crate::service::{access, gate, members, observations};
@@ -153,6 +154,7 @@ impl Product {
         self.row.description.as_deref()
     }
 
+    #[graphql(complexity = "read_cost(child_complexity)")]
     async fn product_group(&self, ctx: &Context<'_>) -> ApiResult<Option<ProductGroup>> {
         let Some(id) = self.row.product_group_id else {
             return Ok(None);
@@ -188,6 +190,7 @@ impl Product {
         secret_for(self.role, &self.row.notification_slack_webhook)
     }
 
+    #[graphql(complexity = "list_cost(nominal::MEMBERS, child_complexity)")]
     async fn members(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProductMember>> {
         Ok(members_of(
             members::list(&state(ctx).db, Scope::Product(self.row.id)).await?,
@@ -198,10 +201,12 @@ impl Product {
         self.role
     }
 
+    #[graphql(complexity = "read_cost(child_complexity)")]
     async fn open_observation_counts(&self, ctx: &Context<'_>) -> ApiResult<Thresholds> {
         Ok(gate::open_counts(&state(ctx).db, self.row.id).await?.into())
     }
 
+    #[graphql(complexity = "list_cost(nominal::OBSERVATIONS, child_complexity)")]
     async fn observations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Observation>> {
         let rows = observations::of_product(&state(ctx).db, self.row.id).await?;
         Ok(rows.into_iter().map(Observation).collect())
@@ -264,6 +269,7 @@ impl ProductGroup {
     }
 
     /// Empty for callers without a role on the group.
+    #[graphql(complexity = "list_cost(nominal::MEMBERS, child_complexity)")]
     async fn members(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProductMember>> {
         if self.role.is_none() {
             return Ok(Vec::new());
@@ -278,6 +284,7 @@ impl ProductGroup {
     }
 
     /// The group's products that the caller sees.
+    #[graphql(complexity = "list_cost(nominal::GROUP_PRODUCTS, child_complexity)")]
     async fn products(&self, ctx: &Context<'_>) -> ApiResult<Vec<Product>> {
         let all = access::visible_products(&state(ctx).db, identity(ctx)?).await?;
         let rows = all

@@ -5,10 +5,11 @@ use std::time::Instant;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, header};
-use axum::response::{Html, IntoResponse};
+use async_graphql_axum::GraphQLResponse;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 
 use super::HttpState;
 use crate::auth::Auth;
@@ -41,7 +42,7 @@ pub(super) async fn graphql(
     State(s): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    GraphQLBody(request): GraphQLBody,
 ) -> GraphQLResponse {
     let started = Instant::now();
     let bearer = headers
@@ -59,7 +60,6 @@ pub(super) async fn graphql(
         Auth::User(identity) => Some(identity.user_id()),
         _ => None,
     };
-    let request = request.into_inner();
     let operation = operation_type(&request);
     let response = s
         .schema
@@ -88,4 +88,56 @@ pub(super) async fn graphiql() -> impl IntoResponse {
         [(header::CONTENT_SECURITY_POLICY, super::GRAPHIQL_CONTENT_SECURITY_POLICY)],
         Html(GraphiQLSource::build().endpoint("/graphql").finish()),
     )
+}
+
+/// The body of `POST /graphql`: one GraphQL request in JSON. What cannot be
+/// read as one is answered here, in GraphQL's error format with a code and
+/// a message meant for people (async-graphql's own extractor answers with
+/// Rust debug text, and 400 for a chunked body over the limit).
+pub(super) struct GraphQLBody(async_graphql::Request);
+
+impl<S: Send + Sync> FromRequest<S> for GraphQLBody {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = match Bytes::from_request(request, state).await {
+            Ok(bytes) => bytes,
+            // The body limit, with or without Content-Length.
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(refused(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "PAYLOAD_TOO_LARGE",
+                    format!(
+                        "the request body is larger than {} MiB",
+                        super::MAX_BODY_BYTES / (1024 * 1024)
+                    ),
+                ));
+            }
+            Err(_) => return Err(bad_request("the request body could not be read".into())),
+        };
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(bad_request("the request body is not UTF-8 text".into()));
+        }
+        match serde_json::from_slice::<async_graphql::BatchRequest>(&bytes) {
+            Ok(async_graphql::BatchRequest::Single(request)) => Ok(GraphQLBody(request)),
+            Ok(async_graphql::BatchRequest::Batch(_)) => Err(bad_request(
+                "send one GraphQL request per POST; batches are not supported".into(),
+            )),
+            // serde_json's message names what is wrong and where, e.g.
+            // "missing field `query` at line 1 column 2".
+            Err(e) => Err(bad_request(format!(
+                "the request body is not a GraphQL request in JSON: {e}"
+            ))),
+        }
+    }
+}
+
+fn bad_request(message: String) -> Response {
+    refused(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
+}
+
+fn refused(status: StatusCode, code: &str, message: String) -> Response {
+    // No `data`: nothing ran (GraphQL over HTTP's "request error").
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, axum::Json(body)).into_response()
 }
