@@ -18,7 +18,7 @@ const LEASE_SECONDS: u64 = 2;
 const WAIT: Duration = Duration::from_secs(15);
 
 const DELIVERIES: &str = "query {
-    notifications { edges { node { name deliveries { channel status attempts history { outcome statusCode } } } } }
+    notifications(first: 5) { edges { node { name deliveries { channel status attempts history { outcome statusCode } } } } }
 }";
 
 /// `herald serve` on `database_url` with the short lease of this test.

@@ -137,7 +137,7 @@ async fn settled(herald: &Herald, token: &str, extra: &[String], timeout: Durati
         let data = herald
             .ok(
                 token,
-                "query { notifications(first: 100) { edges { node { type name product { name } deliveries { channel target status attempts lastStatusCode lastError } } } } }",
+                "query { notifications(first: 50) { edges { node { type name product { name } deliveries { channel target status attempts lastStatusCode lastError } } } } }",
                 json!({}),
             )
             .await;

@@ -30,7 +30,7 @@ const RESEND_WAIT: Duration = Duration::from_secs(10);
 const WAIT: Duration = Duration::from_secs(15);
 
 const DELIVERIES: &str = "query {
-    notifications { edges { node { product { name } deliveries { channel target status attempts history { outcome statusCode } } } } }
+    notifications(first: 5) { edges { node { product { name } deliveries { channel target status attempts history { outcome statusCode } } } } }
 }";
 
 async fn start(name: &'static str, database_url: &str) -> Herald {

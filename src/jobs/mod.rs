@@ -117,23 +117,19 @@ pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let cutoff = Utc::now() - chrono::Duration::days(i64::from(settings.notification_retention_days.max(1)));
     let txn = crate::live::begin(&state.db).await?;
-    let groups: Vec<(Option<i64>, String, i64)> = notification::Entity::find()
-        .select_only()
-        .column(notification::Column::ProductId)
-        .column(notification::Column::Kind)
-        .column_as(notification::Column::Id.count(), "n")
-        .filter(notification::Column::CreatedAt.lt(cutoff))
-        .group_by(notification::Column::ProductId)
-        .group_by(notification::Column::Kind)
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    // Deliveries and views go with them (ON DELETE CASCADE).
+    // The counters follow the rows this run really deleted: two runs at
+    // once (the startup run and the hourly one, or two replicas) would
+    // otherwise both count the same rows, one of them deleting none.
     let deleted = notification::Entity::delete_many()
         .filter(notification::Column::CreatedAt.lt(cutoff))
-        .exec(&txn)
+        .exec_with_returning(&txn)
         .await?;
-    for (product_id, kind, n) in groups {
+    let mut groups: std::collections::HashMap<(Option<i64>, String), i64> = std::collections::HashMap::new();
+    for n in &deleted {
+        *groups.entry((n.product_id, n.kind.clone())).or_default() += 1;
+    }
+    // Deliveries and views went with them (ON DELETE CASCADE).
+    for ((product_id, kind), n) in groups {
         counters::add(&txn, product_id, &kind, -n)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -143,12 +139,12 @@ pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
         .filter(event::Column::CreatedAt.lt(Utc::now() - chrono::Duration::hours(1)))
         .exec(&txn)
         .await?;
-    if deleted.rows_affected > 0 {
+    if !deleted.is_empty() {
         live::emit(&txn, NewEvent::of(EventKind::Resync))
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }
     txn.commit().await?;
     state.committed();
-    Ok(deleted.rows_affected)
+    Ok(deleted.len() as u64)
 }
