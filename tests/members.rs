@@ -109,6 +109,14 @@ async fn is_admin_is_told_only_to_administrators_and_the_user(engine: Engine) {
     assert_eq!(admin_row(members(&app, &app.admin_token, &product).await), true);
     let me = app.ok(&app.admin_token, "{ me { isAdmin } }", json!({})).await;
     assert_eq!(me["me"]["isAdmin"], true, "the user knows");
+    let signed_in = app
+        .gql(
+            None,
+            "mutation($p: String!) { login(username: \"admin\", password: $p) { user { isAdmin } } }",
+            json!({ "p": common::ADMIN_PASSWORD }),
+        )
+        .await;
+    assert_eq!(signed_in["data"]["login"]["user"]["isAdmin"], true, "{signed_in}");
 }
 
 on_both_engines!(
