@@ -171,6 +171,22 @@ mod tests {
     }
 
     #[test]
+    fn the_header_setting_names_the_header_that_is_read() {
+        assert_eq!(
+            ForwardedHeader::parse(" X-Forwarded-For "),
+            Ok(ForwardedHeader::XForwardedFor)
+        );
+        assert_eq!(ForwardedHeader::parse("Forwarded"), Ok(ForwardedHeader::Forwarded));
+        assert!(ForwardedHeader::parse("x-real-ip").is_err());
+        assert_eq!(ForwardedHeader::XForwardedFor.name(), "x-forwarded-for");
+        assert_eq!(ForwardedHeader::Forwarded.name(), "forwarded");
+        assert_eq!(
+            proxies("10.0.0.0/8", ForwardedHeader::Forwarded).header(),
+            ForwardedHeader::Forwarded
+        );
+    }
+
+    #[test]
     fn networks_contain_their_addresses() {
         let net = Cidr::parse("10.0.0.0/8").unwrap();
         assert!(net.contains(ip("10.200.3.4")));

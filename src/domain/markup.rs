@@ -52,6 +52,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_a_number_before_a_dot_or_parenthesis_makes_a_list_marker() {
+        assert_eq!(markdown("1. first"), "1\\. first");
+        assert_eq!(markdown(".5 is not a list"), ".5 is not a list");
+    }
+
+    #[test]
     fn slack_control_characters_become_entities() {
         assert_eq!(
             slack("<!channel> *x* [a](https://evil) <https://evil|click> & co"),
