@@ -55,16 +55,3 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     unlocked?;
     Ok(())
 }
-
-/// Starts a transaction that will write. On SQLite it takes the write lock
-/// at once (`BEGIN IMMEDIATE`): a deferred transaction that reads first and
-/// writes later fails with "database is locked" when another writer went
-/// between, instead of waiting out the busy timeout.
-pub async fn begin(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
-    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
-}

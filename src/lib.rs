@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod notify;
 pub mod service;
 pub mod state;
+pub mod store;
 
 use std::net::SocketAddr;
 

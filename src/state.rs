@@ -3,7 +3,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{JwtKeys, PasswordHasher};
@@ -14,6 +14,7 @@ use crate::live::Bus;
 use crate::live::fanout::FanOut;
 use crate::live::sessions::Sessions;
 use crate::metrics::Metrics;
+use crate::store::{Signals, UnitOfWork};
 
 /// What every request handler and background task shares.
 #[derive(Clone)]
@@ -28,8 +29,8 @@ pub struct Inner {
     pub http: reqwest::Client,
     /// Pooled SMTP connection, when `HERALD_SMTP_URL` is set.
     pub smtp: Option<email::Transport>,
-    /// Wakes the delivery worker when outbox rows were committed.
-    pub outbox: Notify,
+    /// Woken by every commit (`store::UnitOfWork`).
+    pub signals: Arc<Signals>,
     pub metrics: Metrics,
     pub login_throttle: LoginThrottle,
     /// Becomes true when the server begins to shut down.
@@ -59,7 +60,7 @@ impl AppState {
             config,
             http,
             smtp,
-            outbox: Notify::new(),
+            signals: Arc::default(),
             metrics,
             login_throttle: LoginThrottle::default(),
             shutdown: watch::channel(false).0,
@@ -89,11 +90,9 @@ impl AppState {
         *self.shutdown.borrow()
     }
 
-    /// Call after committing a transaction that may have written outbox
-    /// rows or events: wakes the delivery worker and the live publisher.
-    pub fn committed(&self) {
-        self.outbox.notify_one();
-        self.bus.wake.notify_one();
+    /// Starts a change (see `store::UnitOfWork`).
+    pub async fn begin(&self) -> Result<UnitOfWork, sea_orm::DbErr> {
+        UnitOfWork::begin(&self.db, &self.signals).await
     }
 }
 

@@ -1,6 +1,7 @@
 //! Two real `herald serve` processes on one PostgreSQL database: a change
-//! made through one reaches subscribers of the other, and every outbox row
-//! is sent once, by one of them.
+//! made through one reaches subscribers of the other, every outbox row is
+//! sent once, by one of them, and an event whose transaction committed late
+//! is not passed over.
 
 mod common;
 
@@ -9,8 +10,11 @@ use std::time::Duration;
 use common::peers::WebhookServer;
 use common::process::Launch;
 use common::ws::{Received, TRANSPORT_WS, WsClient};
-use common::{Engine, PASSWORD, TestDatabase};
-use serde_json::json;
+use common::{Engine, PASSWORD, TestApp, TestDatabase};
+use herald::domain::NotificationType;
+use herald::notify::{self, NewNotification};
+use herald::store::{Scope, UnitOfWork};
+use serde_json::{Value, json};
 
 const FLIPS: usize = 12;
 
@@ -194,4 +198,96 @@ async fn a_revocation_through_one_replica_closes_sockets_on_the_other() {
     let took = revoked_at.elapsed();
     // 1 s asked; the test machine runs many servers at once.
     assert!(took < Duration::from_secs(2), "closed {took:?} after the revocation");
+}
+
+/// The interleaving the write path must survive without a global lock:
+/// transaction A takes its event id, B (another product, through the other
+/// replica) takes a later one and commits, then A commits. Subscribers of
+/// both replicas get A's event and then B's; an event of a transaction
+/// rolled back meanwhile is never seen (the canary after it comes next).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_committed_late_is_not_passed_over_on_either_replica() {
+    let a = TestApp::spawn(Engine::Postgres).await;
+    let b = Launch::new("late-b", &a.server.state.config.database_url).start().await;
+    let admin = a.admin_token.clone();
+    let held = a.product(&admin, json!({ "name": "held" })).await;
+    let doomed = a.product(&admin, json!({ "name": "doomed" })).await;
+    let other = a.product(&admin, json!({ "name": "other" })).await;
+    let flip = |findings: Value| {
+        let b = &b;
+        let admin = &admin;
+        let other = &other;
+        async move {
+            b.ok(
+                admin,
+                "mutation($p: ID!, $o: [ImportedObservation!]!) { importObservations(productId: $p, scanner: \"s\", observations: $o) { securityGate } }",
+                json!({ "p": other, "o": findings }),
+            )
+            .await;
+        }
+    };
+    let critical = json!([{ "title": "x", "severity": "CRITICAL" }]);
+
+    let mut subscribers = Vec::new();
+    for base in [&a.base, &b.base] {
+        let mut socket = WsClient::authenticated(base, TRANSPORT_WS, &admin).await;
+        socket
+            .subscribe("1", "subscription { notificationCreated { name } }")
+            .await;
+        subscribers.push(socket);
+    }
+    // Attached: both hear a change made through B.
+    flip(critical.clone()).await;
+    for socket in &mut subscribers {
+        let data = socket.next_data("1", Duration::from_secs(10)).await;
+        assert_eq!(
+            data["notificationCreated"]["name"],
+            "Security gate has changed to Failed"
+        );
+    }
+
+    let state = &a.server.state;
+    let write = |uow: UnitOfWork, product: String, name: &'static str| async move {
+        let product: i64 = product.parse().unwrap();
+        uow.lock([Scope::Product(product)]).await.unwrap();
+        let new = NewNotification {
+            kind: Some(NotificationType::Task),
+            name: name.to_owned(),
+            product_id: Some(product),
+            ..Default::default()
+        };
+        notify::store(&uow, new, &[]).await.unwrap();
+        uow
+    };
+    let early = write(state.begin().await.unwrap(), held.clone(), "committed late").await;
+    let rolled_back = write(state.begin().await.unwrap(), doomed.clone(), "rolled back").await;
+    // B's change commits while both are open: it is not held up by them.
+    tokio::time::timeout(Duration::from_secs(10), flip(json!([])))
+        .await
+        .expect("a change to another product does not wait for open transactions");
+    drop(rolled_back);
+    // Time for both publishers to read B's commit (they poll every second
+    // at the latest): a reader going by id alone would publish it now, and
+    // pass over A's event for good.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    early.commit().await.unwrap();
+    // The canary: whatever came before it has arrived by then.
+    flip(critical).await;
+
+    for (socket, replica) in subscribers.iter_mut().zip(["A", "B"]) {
+        let mut names = Vec::new();
+        for _ in 0..3 {
+            let data = socket.next_data("1", Duration::from_secs(10)).await;
+            names.push(data["notificationCreated"]["name"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(
+            names,
+            [
+                "committed late",
+                "Security gate has changed to Passed",
+                "Security gate has changed to Failed"
+            ],
+            "on replica {replica}: the late commit is delivered, in transaction order, and the rollback never"
+        );
+    }
 }

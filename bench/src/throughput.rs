@@ -97,7 +97,7 @@ pub async fn run(bench: &Bench, args: &Args) -> anyhow::Result<Outcome> {
 
     let cpu_start = CpuTimes::now();
     let woken = Instant::now();
-    bench.server.state.committed();
+    bench.server.state.signals.outbox.notify_one();
     let deadline = Duration::from_secs(args.timeout_seconds);
     let received = receiver.wait_for(n, deadline).await;
     let all_received = woken.elapsed();

@@ -6,6 +6,7 @@ mod m20261125_000001_foundation;
 mod m20261125_000002_notifications;
 mod m20261125_000003_events;
 mod m20261202_000001_delivery_target_origin;
+mod m20261203_000001_event_xid;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_notifications::Migration),
             Box::new(m20261125_000003_events::Migration),
             Box::new(m20261202_000001_delivery_target_origin::Migration),
+            Box::new(m20261203_000001_event_xid::Migration),
         ]
     }
 }

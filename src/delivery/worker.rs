@@ -89,7 +89,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                         crate::notify::failure::report_task(&state, "delivery_worker", None, None, None, &e).await;
                     }
                 }
-                _ = state.outbox.notified(), if !stopping => {}
+                _ = state.signals.outbox.notified(), if !stopping => {}
                 _ = tokio::time::sleep(wait), if !stopping => {}
                 _ = &mut shutdown, if !stopping => {}
             }
@@ -424,7 +424,7 @@ async fn record(state: &AppState, row: &delivery::Model, attempt: Attempt) -> an
         duration_ms = attempt.duration.as_millis() as u64,
         "delivery attempt"
     );
-    let txn = crate::db::begin(&state.db).await?;
+    let txn = state.begin().await?;
     let updated = delivery::Entity::update_many()
         .col_expr(delivery::Column::Status, Expr::value(status.as_str()))
         .col_expr(delivery::Column::Attempts, Expr::value(attempts))

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// Something live subscribers hear about, in commit order.
+/// Something live subscribers hear about. Read in (xid, id) order, and only
+/// from transactions older than every one still running (`live::log`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "events")]
 pub struct Model {
@@ -14,6 +15,9 @@ pub struct Model {
     /// Whose views or memberships changed (None: possibly everybody's).
     pub user_id: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// The writing transaction's id on PostgreSQL (set by the column's
+    /// default); 0 on SQLite, whose single writer keeps ids in commit order.
+    pub xid: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

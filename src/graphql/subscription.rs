@@ -111,7 +111,7 @@ impl SubscriptionRoot {
         let who = identity(ctx)?.clone();
         let app = state(ctx).clone();
         let mut events = app.bus.subscribe();
-        // Events up to `as_of` are in the first count already.
+        // Events `as_of` saw are in the first count already.
         let (first, mut as_of) = notifications::unviewed_count_as_of(&app.db, &who).await?;
         Ok(async_stream::stream! {
             let _counted = Counted::new(&app);
@@ -120,7 +120,7 @@ impl SubscriptionRoot {
             yield Ok(current);
             loop {
                 let change = match events.recv().await {
-                    Ok(event) if event.id <= as_of => {
+                    Ok(event) if as_of.includes(event.id, event.xid) => {
                         viewer.observe(&event);
                         continue;
                     }

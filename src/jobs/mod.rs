@@ -13,6 +13,7 @@ use crate::notify::counters;
 use crate::notify::failure::{InjectedFault, report_task};
 use crate::service::gate;
 use crate::state::AppState;
+use crate::store::Scope;
 
 /// Who started a job and what it was given, for its failure notification.
 #[derive(Debug, Clone, Default)]
@@ -66,14 +67,14 @@ pub async fn reevaluate_all_gates(state: &AppState, actor: Option<i64>) -> anyho
         .await?;
     let mut changed = 0;
     for id in ids {
-        let txn = crate::live::begin(&state.db).await?;
-        match gate::reevaluate(&txn, state, id, actor).await {
+        let uow = state.begin().await?;
+        uow.lock([Scope::Product(id)])
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        match gate::reevaluate(&uow, state, id, actor).await {
             Ok(change) => {
-                txn.commit().await?;
-                if change.is_some() {
-                    changed += 1;
-                    state.committed();
-                }
+                uow.commit().await?;
+                changed += usize::from(change.is_some());
             }
             // Deleted meanwhile.
             Err(crate::error::AppError::NotFound(_)) => {}
@@ -116,7 +117,7 @@ pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let cutoff = Utc::now() - chrono::Duration::days(i64::from(settings.notification_retention_days.max(1)));
-    let txn = crate::live::begin(&state.db).await?;
+    let txn = state.begin().await?;
     // The counters follow the rows this run really deleted: two runs at
     // once (the startup run and the hourly one, or two replicas) would
     // otherwise both count the same rows, one of them deleting none.
@@ -145,6 +146,5 @@ pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }
     txn.commit().await?;
-    state.committed();
     Ok(deleted.len() as u64)
 }

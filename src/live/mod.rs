@@ -3,6 +3,7 @@
 //! and the PostgreSQL LISTEN that wakes it when another replica wrote.
 
 pub mod fanout;
+pub mod log;
 pub mod protocol;
 pub mod publisher;
 pub mod sessions;
@@ -10,21 +11,17 @@ pub mod viewer;
 
 use std::sync::Arc;
 
+use sea_orm::ActiveModelTrait;
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    QueryOrder, QuerySelect,
-};
 use tokio::sync::broadcast;
 
 use crate::domain::NotificationType;
 use crate::entity::{event, notification, product, user};
 use crate::error::AppResult;
+use crate::store::UnitOfWork;
 
 /// The PostgreSQL channel replicas LISTEN on.
 pub const CHANNEL: &str = "herald_events";
-/// Serialises transactions that write events, so ids follow commit order.
-const EVENTS_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"
 /// Events a slow subscriber may fall behind by before it resyncs.
 pub const BUS_CAPACITY: usize = 4096;
 
@@ -107,32 +104,9 @@ impl NewEvent {
     }
 }
 
-/// Starts a write transaction that may emit events. On PostgreSQL it takes
-/// the events lock first, before any row lock: a transaction that took row
-/// locks and then waited for the events lock could deadlock with one holding
-/// the events lock and waiting for those rows. The lock also makes event ids
-/// follow commit order. SQLite has one writer at a time anyway.
-pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    let txn = crate::db::begin(db).await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({EVENTS_LOCK})"))
-            .await?;
-    }
-    Ok(txn)
-}
-
-/// Writes an event inside `txn`, which [`begin`] started: it becomes
-/// visible, and is published, only if the transaction commits. On
-/// PostgreSQL the transaction also wakes the other replicas (NOTIFY is
-/// delivered at commit).
-pub async fn emit(txn: &DatabaseTransaction, new: NewEvent) -> AppResult<()> {
-    let postgres = txn.get_database_backend() == DbBackend::Postgres;
-    if postgres {
-        // Already held when the transaction came from `begin`; taking it
-        // again is free, and keeps the order right if it did not.
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({EVENTS_LOCK})"))
-            .await?;
-    }
+/// Writes an event inside `uow`: it becomes visible, and is published,
+/// only if the change commits; the commit wakes the publishers.
+pub async fn emit(uow: &UnitOfWork, new: NewEvent) -> AppResult<()> {
     event::ActiveModel {
         id: NotSet,
         kind: Set(new.kind.as_str().to_owned()),
@@ -141,32 +115,21 @@ pub async fn emit(txn: &DatabaseTransaction, new: NewEvent) -> AppResult<()> {
         product_id: Set(new.product_id),
         user_id: Set(new.user_id),
         created_at: Set(chrono::Utc::now()),
+        // The column's default: the writing transaction's id.
+        xid: NotSet,
     }
-    .insert(txn)
+    .insert(uow)
     .await?;
-    if postgres {
-        txn.execute_unprepared(&format!("SELECT pg_notify('{CHANNEL}', '')"))
-            .await?;
-    }
+    uow.wrote_events();
     Ok(())
-}
-
-/// The id of the last event written (0 when there is none).
-pub async fn last_event_id(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
-    let id: Option<i64> = event::Entity::find()
-        .select_only()
-        .column(event::Column::Id)
-        .order_by_desc(event::Column::Id)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(id.unwrap_or(0))
 }
 
 /// An event as subscribers receive it.
 #[derive(Debug, Clone)]
 pub struct LiveEvent {
     pub id: i64,
+    /// The writing transaction's id (0 on SQLite).
+    pub xid: i64,
     pub kind: EventKind,
     pub notification_id: Option<i64>,
     pub notification_type: Option<NotificationType>,
@@ -183,6 +146,7 @@ impl LiveEvent {
     fn from_row(row: event::Model, notification: Option<notification::Model>) -> Option<Self> {
         Some(Self {
             id: row.id,
+            xid: row.xid,
             kind: EventKind::parse(&row.kind)?,
             notification_id: row.notification_id,
             notification_type: row.notification_type.and_then(|t| t.parse().ok()),
@@ -198,15 +162,12 @@ impl LiveEvent {
 /// This process's subscribers listen here.
 pub struct Bus {
     pub sender: broadcast::Sender<Arc<LiveEvent>>,
-    /// Wakes the publisher after a local commit.
-    pub wake: tokio::sync::Notify,
 }
 
 impl Default for Bus {
     fn default() -> Self {
         Self {
             sender: broadcast::channel(BUS_CAPACITY).0,
-            wake: tokio::sync::Notify::new(),
         }
     }
 }

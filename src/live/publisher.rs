@@ -1,5 +1,5 @@
-//! Reads the event log after the last id it published and broadcasts each
-//! event to this process's subscribers. Woken by local commits, by NOTIFY
+//! Reads the event log after the last event it published (in the order
+//! `log` defines) and broadcasts each event to this process's subscribers. Woken by local commits, by NOTIFY
 //! from other replicas, and by a one-second poll should both be missed; as
 //! it always reads from the table, nothing sent while a listener was
 //! reconnecting is lost.
@@ -9,33 +9,58 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 
+use super::log::{self, Cursor};
 use super::{CHANNEL, EventKind, LiveEvent};
-use crate::entity::{event, notification, product, user};
+use crate::entity::{notification, product, user};
 use crate::state::AppState;
 
 const BATCH: u64 = 500;
 const POLL: Duration = Duration::from_secs(1);
+/// How soon to look again while events wait behind a running transaction
+/// (one that writes no event of its own wakes nobody when it ends).
+const HELD_RETRY: Duration = Duration::from_millis(5);
 
 pub fn spawn(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = Vec::new();
     if state.db.get_database_backend() == DbBackend::Postgres {
         tasks.push(spawn_listener(state.clone()));
+        tasks.push(spawn_replica_notifier(state.clone()));
     }
     tasks.push(tokio::spawn(async move {
         // Subscribers start from now: earlier events are history.
-        let mut last = super::last_event_id(&state.db).await.unwrap_or(0);
-        let mut stopping = state.shutdown_signal();
-        while !state.is_shutting_down() {
-            match publish_new(&state, &mut last).await {
-                Ok(n) if n as u64 == BATCH => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "reading events failed"),
+        let mut cursor = loop {
+            match log::start(&state.db).await {
+                Ok(c) => break c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading where the event log stands failed");
+                    tokio::time::sleep(POLL).await;
+                }
             }
+        };
+        let mut stopping = state.shutdown_signal();
+        let mut held_retry = HELD_RETRY;
+        while !state.is_shutting_down() {
+            let wait = match publish_new(&state, &mut cursor).await {
+                Ok(Published { full: true, .. }) => continue,
+                Ok(Published { held: true, .. }) => {
+                    let wait = held_retry;
+                    held_retry = (held_retry * 2).min(POLL);
+                    wait
+                }
+                Ok(_) => {
+                    held_retry = HELD_RETRY;
+                    POLL
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading events failed");
+                    POLL
+                }
+            };
             tokio::select! {
-                _ = state.bus.wake.notified() => {}
-                _ = tokio::time::sleep(POLL) => {}
+                _ = state.signals.events.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = stopping.wait_for(|stop| *stop) => {}
             }
         }
@@ -43,14 +68,21 @@ pub fn spawn(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
     tasks
 }
 
-/// Broadcasts the events after `last`, in order; returns how many.
-async fn publish_new(state: &AppState, last: &mut i64) -> anyhow::Result<usize> {
-    let rows = event::Entity::find()
-        .filter(event::Column::Id.gt(*last))
-        .order_by_asc(event::Column::Id)
-        .limit(BATCH)
-        .all(&state.db)
-        .await?;
+struct Published {
+    /// A whole batch was read: read again at once.
+    full: bool,
+    /// Events wait behind a transaction still running.
+    held: bool,
+}
+
+/// Broadcasts the events after `cursor` that may be read, in order.
+async fn publish_new(state: &AppState, cursor: &mut Cursor) -> anyhow::Result<Published> {
+    let batch = log::read(&state.db, *cursor, BATCH).await?;
+    let published = Published {
+        full: batch.ready.len() as u64 == BATCH,
+        held: batch.held,
+    };
+    let rows = batch.ready;
     let created: Vec<i64> = rows
         .iter()
         .filter(|r| r.kind == "NOTIFICATION_CREATED")
@@ -77,9 +109,8 @@ async fn publish_new(state: &AppState, last: &mut i64) -> anyhow::Result<usize> 
         .into_iter()
         .map(|u| (u.id, Arc::new(u)))
         .collect();
-    let count = rows.len();
     for row in rows {
-        *last = row.id;
+        *cursor = Cursor::of(&row);
         let loaded = row.notification_id.and_then(|id| notifications.remove(&id));
         let Some(mut event) = LiveEvent::from_row(row, loaded) else {
             continue;
@@ -102,7 +133,27 @@ async fn publish_new(state: &AppState, last: &mut i64) -> anyhow::Result<usize> 
         // No subscriber is not an error.
         let _ = state.bus.sender.send(Arc::new(event));
     }
-    Ok(count)
+    Ok(published)
+}
+
+/// Tells the other replicas that events were committed: one NOTIFY per
+/// wake-up, from a pooled connection after the commit, so that many commits
+/// close together cost one.
+fn spawn_replica_notifier(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut stopping = state.shutdown_signal();
+        loop {
+            tokio::select! {
+                _ = state.signals.replicas.notified() => {}
+                _ = stopping.wait_for(|stop| *stop) => return,
+            }
+            let notify = Statement::from_string(DbBackend::Postgres, format!("SELECT pg_notify('{CHANNEL}', '')"));
+            // Missed, the other replicas still poll within a second.
+            if let Err(e) = state.db.execute_raw(notify).await {
+                tracing::warn!(error = %e, "waking the other replicas failed");
+            }
+        }
+    })
 }
 
 /// LISTENs for other replicas' commits and wakes the publisher; reconnects
@@ -126,14 +177,14 @@ fn spawn_listener(state: AppState) -> tokio::task::JoinHandle<()> {
                 continue;
             }
             state.listener_connected.store(true, Ordering::Relaxed);
-            state.bus.wake.notify_one();
+            state.signals.events.notify_one();
             loop {
                 match listener.try_recv().await {
-                    Ok(Some(_)) => state.bus.wake.notify_one(),
+                    Ok(Some(_)) => state.signals.events.notify_one(),
                     // The connection dropped and will be re-established.
                     Ok(None) => {
                         state.listener_connected.store(false, Ordering::Relaxed);
-                        state.bus.wake.notify_one();
+                        state.signals.events.notify_one();
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "the event listener failed");

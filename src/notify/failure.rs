@@ -14,6 +14,7 @@ use crate::notify::rate_limit::{self, Admission};
 use crate::notify::{NewNotification, store};
 use crate::service::settings;
 use crate::state::AppState;
+use crate::store::Scope;
 
 /// Traces are cut to this many characters.
 const TRACE_MAX: usize = 16 * 1024;
@@ -84,7 +85,9 @@ impl Failure {
 /// the same failure was sent within the rate-limit window. Returns the new
 /// notification's id, or `None` when it was suppressed.
 pub async fn report(state: &AppState, failure: Failure) -> AppResult<Option<i64>> {
-    let txn = crate::live::begin(&state.db).await?;
+    let txn = state.begin().await?;
+    // Ordered with the product's other events.
+    txn.lock(failure.product_id.map(Scope::Product)).await?;
     let settings = settings::load(&txn).await?;
     let key = rate_limit::key(
         &failure.class,
@@ -134,7 +137,6 @@ pub async fn report(state: &AppState, failure: Failure) -> AppResult<Option<i64>
     .await?;
     txn.commit().await?;
     state.metrics.notification_created(kind.as_str());
-    state.committed();
     Ok(Some(stored.id))
 }
 

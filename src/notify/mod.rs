@@ -7,7 +7,7 @@ pub mod failure;
 pub mod rate_limit;
 
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait};
 
 use crate::domain::gate::GateChange;
 use crate::domain::notification::{self, Recipient};
@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::live::{self, EventKind, NewEvent};
 use crate::service::stored::GateColumns;
 use crate::state::AppState;
+use crate::store::UnitOfWork;
 
 /// A notification about to be stored.
 #[derive(Debug, Clone, Default)]
@@ -34,7 +35,7 @@ pub struct NewNotification {
 
 /// Stores a notification and one PENDING outbox row per recipient, due now.
 pub async fn store(
-    db: &DatabaseTransaction,
+    db: &UnitOfWork,
     new: NewNotification,
     recipients: &[Recipient],
 ) -> AppResult<notification_entity::Model> {
@@ -93,12 +94,7 @@ pub fn pending_delivery(
 
 /// Called inside the transaction that changed a product's gate, so the
 /// notification and its outbox rows commit or roll back with the change.
-pub async fn gate_changed(
-    txn: &DatabaseTransaction,
-    app: &AppState,
-    change: &GateChange,
-    actor: Option<i64>,
-) -> AppResult<()> {
+pub async fn gate_changed(txn: &UnitOfWork, app: &AppState, change: &GateChange, actor: Option<i64>) -> AppResult<()> {
     let product = product::Entity::find_by_id(change.product_id)
         .one(txn)
         .await?

@@ -3,10 +3,7 @@
 
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect};
 
 use crate::domain::gate::{self, GateChange};
 use crate::domain::{ObservationStatus, SecurityGateStatus, Severity, SeverityCounts};
@@ -16,6 +13,7 @@ use crate::notify;
 use crate::service::settings;
 use crate::service::stored::GateColumns;
 use crate::state::AppState;
+use crate::store::{Scope, UnitOfWork};
 
 /// Open observations per severity.
 pub async fn open_counts(db: &impl ConnectionTrait, product_id: i64) -> AppResult<SeverityCounts> {
@@ -55,11 +53,11 @@ pub async fn current_value(db: &impl ConnectionTrait, product: &product::Model) 
     ))
 }
 
-/// Evaluates the gate of one product inside `txn`; when its value changes,
-/// stores it and reports the change (the one place a gate change is
-/// reported from).
+/// Evaluates the gate of one product inside `txn`, which has locked it;
+/// when its value changes, stores it and reports the change (the one place
+/// a gate change is reported from).
 pub async fn reevaluate(
-    txn: &DatabaseTransaction,
+    txn: &UnitOfWork,
     app: &AppState,
     product_id: i64,
     actor: Option<i64>,
@@ -80,13 +78,11 @@ pub async fn reevaluate(
     Ok(Some(change))
 }
 
-/// Re-evaluates every product of a group (after the group's settings changed).
-pub async fn reevaluate_group(
-    txn: &DatabaseTransaction,
-    app: &AppState,
-    group_id: i64,
-    actor: Option<i64>,
-) -> AppResult<Vec<GateChange>> {
+/// Locks a group and then its products (none can join or leave while the
+/// group is locked), before a change to the group writes anything; returns
+/// the products.
+pub async fn lock_group(txn: &UnitOfWork, group_id: i64) -> AppResult<Vec<i64>> {
+    txn.lock([Scope::Group(group_id)]).await?;
     let ids: Vec<i64> = product::Entity::find()
         .select_only()
         .column(product::Column::Id)
@@ -94,8 +90,20 @@ pub async fn reevaluate_group(
         .into_tuple()
         .all(txn)
         .await?;
+    txn.lock(ids.iter().map(|&id| Scope::Product(id))).await?;
+    Ok(ids)
+}
+
+/// Re-evaluates the products of a group [`lock_group`] locked (after the
+/// group's settings changed).
+pub async fn reevaluate_group(
+    txn: &UnitOfWork,
+    app: &AppState,
+    products: &[i64],
+    actor: Option<i64>,
+) -> AppResult<Vec<GateChange>> {
     let mut changes = Vec::new();
-    for id in ids {
+    for &id in products {
         changes.extend(reevaluate(txn, app, id, actor).await?);
     }
     Ok(changes)

@@ -2,18 +2,18 @@
 
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ModelTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use crate::auth::Identity;
 use crate::domain::Role;
 use crate::domain::role::leaves_no_owner;
-use crate::entity::{product, product_group, product_group_member, product_member, user};
+use crate::entity::{product_group_member, product_member, user};
 use crate::error::{AppError, AppResult};
 use crate::live::{self, EventKind, NewEvent};
 use crate::service::access;
 use crate::state::AppState;
+use crate::store::{self, UnitOfWork};
 
 /// Who is to become (or already is) a member.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,9 +33,19 @@ pub enum Scope {
     Group(i64),
 }
 
+impl Scope {
+    /// What a change to its members locks.
+    fn lock(self) -> store::Scope {
+        match self {
+            Scope::Product(id) => store::Scope::Product(id),
+            Scope::Group(id) => store::Scope::Group(id),
+        }
+    }
+}
+
 /// The caller's role on the scope, which must be at least MAINTAINER to
 /// manage its members.
-async fn manager_role(txn: &DatabaseTransaction, who: &Identity, scope: Scope) -> AppResult<Role> {
+async fn manager_role(txn: &UnitOfWork, who: &Identity, scope: Scope) -> AppResult<Role> {
     Ok(match scope {
         Scope::Product(id) => access::product_with_role(txn, who, id, Role::Maintainer).await?.1,
         Scope::Group(id) => access::group_with_role(txn, who, id, Role::Maintainer).await?.1,
@@ -56,13 +66,13 @@ async fn current_role(db: &impl ConnectionTrait, scope: Scope, user_id: i64) -> 
     Ok(raw.and_then(|r| r.parse().ok()))
 }
 
-/// How many OWNERs the scope has of its own. Its row is locked first, so
-/// that two OWNERs stepping down at once cannot both see the other stay.
-async fn owners(txn: &DatabaseTransaction, scope: Scope) -> AppResult<u64> {
+/// How many OWNERs the scope has of its own. The caller has locked the
+/// scope, so that two OWNERs stepping down at once cannot both see the
+/// other stay.
+async fn owners(txn: &UnitOfWork, scope: Scope) -> AppResult<u64> {
     let owner = Role::Owner.as_str();
     Ok(match scope {
         Scope::Product(id) => {
-            product::Entity::find_by_id(id).lock_exclusive().one(txn).await?;
             product_member::Entity::find()
                 .filter(product_member::Column::ProductId.eq(id))
                 .filter(product_member::Column::Role.eq(owner))
@@ -70,7 +80,6 @@ async fn owners(txn: &DatabaseTransaction, scope: Scope) -> AppResult<u64> {
                 .await?
         }
         Scope::Group(id) => {
-            product_group::Entity::find_by_id(id).lock_exclusive().one(txn).await?;
             product_group_member::Entity::find()
                 .filter(product_group_member::Column::ProductGroupId.eq(id))
                 .filter(product_group_member::Column::Role.eq(owner))
@@ -83,7 +92,7 @@ async fn owners(txn: &DatabaseTransaction, scope: Scope) -> AppResult<u64> {
 /// Refuses a change that would leave the scope without an OWNER; `field`
 /// names the input that asked for it.
 async fn keep_an_owner(
-    txn: &DatabaseTransaction,
+    txn: &UnitOfWork,
     scope: Scope,
     before: Option<Role>,
     after: Option<Role>,
@@ -125,10 +134,12 @@ pub async fn set(
     member: MemberRef,
     role: Role,
 ) -> AppResult<(user::Model, Role)> {
-    let txn = crate::live::begin(&app.db).await?;
+    let txn = app.begin().await?;
+    txn.lock([scope.lock()]).await?;
     let mine = manager_role(&txn, who, scope).await?;
     let member = find_member(&txn, who, scope, &member).await?;
     let user_id = member.id;
+    txn.lock([store::Scope::User(user_id)]).await?;
     let before = current_role(&txn, scope, user_id).await?;
     if !mine.may_assign(role) || before.is_some_and(|b| !mine.may_assign(b)) {
         return Err(AppError::Forbidden);
@@ -158,14 +169,14 @@ pub async fn set(
     }
     live::emit(&txn, NewEvent::for_user(EventKind::Membership, Some(user_id))).await?;
     txn.commit().await?;
-    app.committed();
     Ok((member, role))
 }
 
 /// Removes a member (MAINTAINER+; removing an OWNER takes an OWNER; the
 /// last OWNER cannot be removed).
 pub async fn remove(app: &AppState, who: &Identity, scope: Scope, user_id: i64) -> AppResult<bool> {
-    let txn = crate::live::begin(&app.db).await?;
+    let txn = app.begin().await?;
+    txn.lock([scope.lock(), store::Scope::User(user_id)]).await?;
     let mine = manager_role(&txn, who, scope).await?;
     let Some(before) = current_role(&txn, scope, user_id).await? else {
         return Ok(false);
@@ -177,7 +188,6 @@ pub async fn remove(app: &AppState, who: &Identity, scope: Scope, user_id: i64) 
     let removed = delete_membership(&txn, scope, user_id).await?;
     live::emit(&txn, NewEvent::for_user(EventKind::Membership, Some(user_id))).await?;
     txn.commit().await?;
-    app.committed();
     Ok(removed)
 }
 

@@ -16,10 +16,12 @@ use crate::entity::{
     delivery, delivery_attempt, notification as entity, notification_counter as counter, notification_view, product,
 };
 use crate::error::{AppError, AppResult};
+use crate::live::log::Seen;
 use crate::live::{self, EventKind, NewEvent};
 use crate::notify::counters;
 use crate::service::access;
 use crate::state::AppState;
+use crate::store::Scope;
 
 /// The most ids one bulk mutation takes (as SecObserve).
 pub const MAX_BULK_IDS: usize = 250;
@@ -193,9 +195,9 @@ pub async fn unviewed_count(db: &impl ConnectionTrait, who: &Identity) -> AppRes
     Ok(visible.saturating_sub(viewed))
 }
 
-/// The caller's unviewed count and the id of the last event it reflects,
-/// read in one snapshot: a live count adds to it the events after that id.
-pub async fn unviewed_count_as_of(db: &DatabaseConnection, who: &Identity) -> AppResult<(u64, i64)> {
+/// The caller's unviewed count and which events it reflects, read in one
+/// snapshot: a live count adds to it the events it did not.
+pub async fn unviewed_count_as_of(db: &DatabaseConnection, who: &Identity) -> AppResult<(u64, Seen)> {
     let txn = match db.get_database_backend() {
         DbBackend::Postgres => {
             db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
@@ -205,7 +207,7 @@ pub async fn unviewed_count_as_of(db: &DatabaseConnection, who: &Identity) -> Ap
         _ => db.begin().await?,
     };
     let count = unviewed_count(&txn, who).await?;
-    let as_of = live::last_event_id(&txn).await?;
+    let as_of = Seen::of(&txn).await?;
     txn.commit().await?;
     Ok((count, as_of))
 }
@@ -221,7 +223,8 @@ fn check_bulk(ids: &[i64]) -> AppResult<()> {
 /// see are skipped. Returns how many were newly marked.
 pub async fn mark_viewed(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u64> {
     check_bulk(ids)?;
-    let txn = crate::live::begin(&app.db).await?;
+    let txn = app.begin().await?;
+    txn.lock([Scope::User(who.user_id())]).await?;
     let visible: Vec<i64> = entity::Entity::find()
         .select_only()
         .column(entity::Column::Id)
@@ -255,7 +258,6 @@ pub async fn mark_viewed(app: &AppState, who: &Identity, ids: &[i64]) -> AppResu
         live::emit(&txn, NewEvent::for_user(EventKind::Viewed, Some(who.user_id()))).await?;
     }
     txn.commit().await?;
-    app.committed();
     Ok(fresh.len() as u64)
 }
 
@@ -263,7 +265,7 @@ pub async fn mark_viewed(app: &AppState, who: &Identity, ids: &[i64]) -> AppResu
 /// skipped; one the caller sees but may not delete refuses the whole call.
 pub async fn delete(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u64> {
     check_bulk(ids)?;
-    let txn = crate::live::begin(&app.db).await?;
+    let txn = app.begin().await?;
     let rows = entity::Entity::find()
         .filter(visible_condition(who))
         .filter(entity::Column::Id.is_in(ids.iter().copied()))
@@ -275,6 +277,9 @@ pub async fn delete(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u6
             return Err(AppError::Forbidden);
         }
     }
+    // Ordered with the rest of their products' events.
+    txn.lock(rows.iter().filter_map(|n| n.product_id).map(Scope::Product))
+        .await?;
     let deleted = entity::Entity::delete_many()
         .filter(entity::Column::Id.is_in(rows.iter().map(|n| n.id)))
         .exec(&txn)
@@ -284,7 +289,6 @@ pub async fn delete(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u6
         live::emit(&txn, NewEvent::notification(EventKind::NotificationDeleted, n)).await?;
     }
     txn.commit().await?;
-    app.committed();
     Ok(deleted.rows_affected)
 }
 
@@ -331,7 +335,7 @@ pub async fn managed_delivery(
 
 /// Sends a delivery again from the start of the retry schedule.
 pub async fn redeliver(app: &AppState, who: &Identity, id: i64) -> AppResult<(delivery::Model, Role)> {
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = app.begin().await?;
     let (row, role) = managed_delivery(&txn, who, id).await?;
     let now = Utc::now();
     let mut active = row.into_active_model();
@@ -342,7 +346,6 @@ pub async fn redeliver(app: &AppState, who: &Identity, id: i64) -> AppResult<(de
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
     txn.commit().await?;
-    app.committed();
     Ok((updated, role))
 }
 
@@ -367,9 +370,10 @@ pub async fn send_test(app: &AppState, who: &Identity, channel: Channel, target:
         target,
         origin: notification::TargetOrigin::Test,
     };
+    let txn = app.begin().await?;
     let row = crate::notify::pending_delivery(None, &recipient, Utc::now())
-        .insert(&app.db)
+        .insert(&txn)
         .await?;
-    app.committed();
+    txn.commit().await?;
     Ok(row)
 }

@@ -11,6 +11,7 @@ use crate::entity::observation;
 use crate::error::{AppError, AppResult};
 use crate::service::{access, gate, unique_violation_as};
 use crate::state::AppState;
+use crate::store::Scope;
 
 /// A new observation entered by hand.
 #[derive(Debug, Clone)]
@@ -33,7 +34,8 @@ pub struct ObservationEdit {
 const DUPLICATE: &str = "an observation with this fingerprint already exists for this scanner";
 
 pub async fn create(app: &AppState, who: &Identity, new: NewObservation) -> AppResult<observation::Model> {
-    let txn = crate::live::begin(&app.db).await?;
+    let txn = app.begin().await?;
+    txn.lock([Scope::Product(new.product_id)]).await?;
     access::product_with_role(&txn, who, new.product_id, Role::Writer).await?;
     let fingerprint = match new.fingerprint {
         Some(f) => f.into_inner(),
@@ -56,7 +58,6 @@ pub async fn create(app: &AppState, who: &Identity, new: NewObservation) -> AppR
     .map_err(unique_violation_as("fingerprint", DUPLICATE))?;
     gate::reevaluate(&txn, app, new.product_id, Some(who.user_id())).await?;
     txn.commit().await?;
-    app.committed();
     Ok(created)
 }
 
@@ -74,9 +75,10 @@ async fn editable(db: &impl ConnectionTrait, who: &Identity, id: i64) -> AppResu
 }
 
 pub async fn update(app: &AppState, who: &Identity, id: i64, edit: ObservationEdit) -> AppResult<observation::Model> {
-    let txn = crate::live::begin(&app.db).await?;
+    let txn = app.begin().await?;
     let current = editable(&txn, who, id).await?;
     let product_id = current.product_id;
+    txn.lock([Scope::Product(product_id)]).await?;
     let mut row = current.into_active_model();
     if let Some(title) = edit.title {
         row.title = Set(title.into_inner());
@@ -91,18 +93,17 @@ pub async fn update(app: &AppState, who: &Identity, id: i64, edit: ObservationEd
     let updated = row.update(&txn).await?;
     gate::reevaluate(&txn, app, product_id, Some(who.user_id())).await?;
     txn.commit().await?;
-    app.committed();
     Ok(updated)
 }
 
 pub async fn delete(app: &AppState, who: &Identity, id: i64) -> AppResult<()> {
-    let txn = crate::live::begin(&app.db).await?;
+    let txn = app.begin().await?;
     let current = editable(&txn, who, id).await?;
     let product_id = current.product_id;
+    txn.lock([Scope::Product(product_id)]).await?;
     current.delete(&txn).await?;
     gate::reevaluate(&txn, app, product_id, Some(who.user_id())).await?;
     txn.commit().await?;
-    app.committed();
     Ok(())
 }
 
@@ -123,7 +124,8 @@ pub async fn import(
     scanner: Name,
     findings: Vec<ImportedFinding>,
 ) -> AppResult<ImportOutcome> {
-    let txn = crate::live::begin(&app.db).await?;
+    let txn = app.begin().await?;
+    txn.lock([Scope::Product(product_id)]).await?;
     access::product_with_role(&txn, who, product_id, Role::Upload).await?;
     let existing: Vec<ExistingObservation> = observation::Entity::find()
         .filter(observation::Column::ProductId.eq(product_id))
@@ -188,7 +190,6 @@ pub async fn import(
         .and_then(|p| p.security_gate.parse().ok())
         .unwrap_or(SecurityGateStatus::None);
     txn.commit().await?;
-    app.committed();
     Ok(ImportOutcome {
         created: outcome_counts.0,
         updated: outcome_counts.1,

@@ -13,7 +13,7 @@ const DUPLICATE_NAME: &str = "a product group with this name already exists";
 
 /// Creates a product group; the creator becomes its OWNER.
 pub async fn create(app: &AppState, who: &Identity, spec: ProductSpec) -> AppResult<product_group::Model> {
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = app.begin().await?;
     let mut row = product_group::ActiveModel {
         id: NotSet,
         created_at: Set(chrono::Utc::now()),
@@ -32,7 +32,6 @@ pub async fn create(app: &AppState, who: &Identity, spec: ProductSpec) -> AppRes
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    app.committed();
     Ok(created)
 }
 
@@ -44,19 +43,19 @@ pub async fn update(
     id: i64,
     changes: ProductChanges,
 ) -> AppResult<product_group::Model> {
-    let txn = crate::live::begin(&app.db).await?;
+    let txn = app.begin().await?;
+    let products = gate::lock_group(&txn, id).await?;
     let (current, _) = access::group_with_role(&txn, who, id, Role::Maintainer).await?;
     let mut row = current.clone().into_active_model();
     row.apply_changes(&current, changes);
     row.update(&txn)
         .await
         .map_err(unique_violation_as("name", DUPLICATE_NAME))?;
-    gate::reevaluate_group(&txn, app, id, Some(who.user_id())).await?;
+    gate::reevaluate_group(&txn, app, &products, Some(who.user_id())).await?;
     let updated = product_group::Entity::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound("product group"))?;
     txn.commit().await?;
-    app.committed();
     Ok(updated)
 }

@@ -10,6 +10,7 @@ use crate::live::{self, EventKind, NewEvent};
 use crate::service::stored::GateColumnsMut;
 use crate::service::{access, gate, unique_violation_as};
 use crate::state::AppState;
+use crate::store::Scope;
 
 const DUPLICATE_NAME: &str = "a product with this name already exists";
 
@@ -22,8 +23,10 @@ pub async fn create(
     group_id: Option<i64>,
     spec: ProductSpec,
 ) -> AppResult<product::Model> {
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = app.begin().await?;
     if let Some(group_id) = group_id {
+        // A change to the group's settings waits, or sees this product.
+        txn.lock([Scope::Group(group_id)]).await?;
         access::group_with_role(&txn, who, group_id, Role::Maintainer).await?;
     }
     let mut row = product::ActiveModel {
@@ -50,7 +53,6 @@ pub async fn create(
     row.security_gate = Set(initial.as_str().to_owned());
     let created = row.update(&txn).await?;
     txn.commit().await?;
-    app.committed();
     Ok(created)
 }
 
@@ -64,7 +66,15 @@ pub async fn update(
     group: Patch<i64>,
     changes: ProductChanges,
 ) -> AppResult<product::Model> {
-    let txn = crate::live::begin(&app.db).await?;
+    let txn = app.begin().await?;
+    // The group it joins (whose settings change then waits, or sees it),
+    // then itself. Leaving needs no group lock: a change to the group it
+    // leaves waits for this product's lock and finds it gone.
+    let joins = match &group {
+        Patch::Set(group_id) => Some(Scope::Group(*group_id)),
+        Patch::Keep | Patch::Clear => None,
+    };
+    txn.lock(joins.into_iter().chain([Scope::Product(id)])).await?;
     let (current, _) = access::product_with_role(&txn, who, id, Role::Maintainer).await?;
     let change = GroupMove::new(current.product_group_id, &group);
     for group_id in change.leaves.into_iter().chain(change.joins) {
@@ -87,19 +97,18 @@ pub async fn update(
         .await?
         .ok_or(AppError::NotFound("product"))?;
     txn.commit().await?;
-    app.committed();
     Ok(updated)
 }
 
 /// Deletes a product with its observations and memberships (OWNER).
 pub async fn delete(app: &AppState, who: &Identity, id: i64) -> AppResult<()> {
-    let txn = crate::live::begin(&app.db).await?;
+    let txn = app.begin().await?;
+    txn.lock([Scope::Product(id)]).await?;
     let (product, _) = access::product_with_role(&txn, who, id, Role::Owner).await?;
     product.delete(&txn).await?;
     crate::notify::counters::drop_product(&txn, id).await?;
     // Its notifications went with it.
     live::emit(&txn, NewEvent::of(EventKind::Resync)).await?;
     txn.commit().await?;
-    app.committed();
     Ok(())
 }

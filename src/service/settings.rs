@@ -34,7 +34,7 @@ pub fn global_gate(s: &settings::Model) -> GlobalGate {
 /// the gates of all products must be evaluated again.
 pub async fn update(app: &AppState, who: &Identity, changes: SettingsChanges) -> AppResult<(settings::Model, bool)> {
     require_admin(who)?;
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = app.begin().await?;
     let current = load(&txn).await?;
     let touches_gate = changes.touches_gate();
     let mut row = current.clone().into_active_model();

@@ -7,6 +7,7 @@ use crate::entity::api_token as token_entity;
 use crate::error::{AppError, AppResult};
 use crate::live::{self, EventKind, NewEvent};
 use crate::state::AppState;
+use crate::store::Scope;
 
 /// Creates an API token for the caller. The token is returned once; only its
 /// hash is kept.
@@ -29,7 +30,7 @@ pub async fn create(db: &impl ConnectionTrait, who: &Identity, name: Name) -> Ap
 /// revocation is an event: every replica's sockets opened with the token
 /// check it again and close.
 pub async fn revoke(app: &AppState, who: &Identity, id: i64) -> AppResult<token_entity::Model> {
-    let txn = live::begin(&app.db).await?;
+    let txn = app.begin().await?;
     let token = token_entity::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -39,12 +40,12 @@ pub async fn revoke(app: &AppState, who: &Identity, id: i64) -> AppResult<token_
         return Ok(token);
     }
     let user_id = token.user_id;
+    txn.lock([Scope::User(user_id)]).await?;
     let mut row = token.into_active_model();
     row.revoked_at = Set(Some(chrono::Utc::now()));
     let revoked = row.update(&txn).await?;
     live::emit(&txn, NewEvent::for_user(EventKind::Credentials, Some(user_id))).await?;
     txn.commit().await?;
-    app.committed();
     Ok(revoked)
 }
 

@@ -68,7 +68,7 @@ pub async fn insert(db: &impl ConnectionTrait, hasher: &PasswordHasher, new: New
 /// Creates a user (administrators only).
 pub async fn create(app: &AppState, hasher: &PasswordHasher, who: &Identity, new: NewUser) -> AppResult<user::Model> {
     require_admin(who)?;
-    let txn = crate::db::begin(&app.db).await?;
+    let txn = app.begin().await?;
     let created = insert(&txn, hasher, new).await?;
     txn.commit().await?;
     Ok(created)
