@@ -11,6 +11,7 @@ mod seed;
 mod stats;
 mod subscribers;
 mod throughput;
+mod write_isolation;
 
 use std::process::ExitCode;
 
@@ -62,6 +63,8 @@ pub enum Command {
     List(list::Args),
     /// Live subscribers of one product on a separate server process, gate changes at a set rate (PostgreSQL).
     Subscribers(subscribers::Args),
+    /// Small writes to one product alone, then during large imports on others (PostgreSQL).
+    WriteIsolation(write_isolation::Args),
 }
 
 /// What a subcommand came to.
@@ -104,6 +107,7 @@ async fn main() -> ExitCode {
         Command::DeliveryThroughput(args) => throughput::run(&bench, args).await,
         Command::List(args) => list::run(&bench, args).await,
         Command::Subscribers(args) => subscribers::run(&bench, args).await,
+        Command::WriteIsolation(args) => write_isolation::run(&bench, args).await,
     };
     if let Err(e) = bench.finish(cli.keep_db).await {
         eprintln!("cleanup: {e:#}");

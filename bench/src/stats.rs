@@ -34,6 +34,16 @@ impl Summary {
     }
 }
 
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "n {} mean {:.1} p50 {:.1} p90 {:.1} p99 {:.1} max {:.1}",
+            self.count, self.mean, self.p50, self.p90, self.p99, self.max
+        )
+    }
+}
+
 pub fn met(ok: bool) -> &'static str {
     if ok { "met" } else { "NOT met" }
 }

@@ -192,7 +192,7 @@ impl Delivery {
         let channel = self.row.channel.parse::<Channel>().unwrap_or(Channel::Slack);
         let origin = TargetOrigin::from_stored(&self.row.target_origin, self.row.target_origin_id);
         let group_role = match origin {
-            TargetOrigin::ProductGroup(id) if !who.is_admin() => access::group_role(&state(ctx).db, who, id).await?,
+            TargetOrigin::ProductGroup(id) => access::group_role(&state(ctx).db, who, id).await?,
             _ => None,
         };
         Ok(
