@@ -107,6 +107,25 @@ async fn is_admin_is_told_only_to_administrators_and_the_user(engine: Engine) {
         "hidden from a member"
     );
     assert_eq!(admin_row(members(&app, &app.admin_token, &product).await), true);
+    app.ok(
+        &app.admin_token,
+        "mutation { createUser(input: { username: \"second\", password: \"password-for-tests\", isAdmin: true }) { id } }",
+        json!({}),
+    )
+    .await;
+    let users = app
+        .ok(&app.admin_token, "{ users { username isAdmin } }", json!({}))
+        .await;
+    let second = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "second");
+    assert_eq!(
+        second.unwrap()["isAdmin"],
+        true,
+        "an administrator is told about another one"
+    );
     let me = app.ok(&app.admin_token, "{ me { isAdmin } }", json!({})).await;
     assert_eq!(me["me"]["isAdmin"], true, "the user knows");
     let signed_in = app
