@@ -125,7 +125,10 @@ pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
         .filter(notification::Column::CreatedAt.lt(cutoff))
         .exec_with_returning(&txn)
         .await?;
-    let mut groups: std::collections::HashMap<(Option<i64>, String), i64> = std::collections::HashMap::new();
+    // In key order: two runs at once (two replicas) then take the counter
+    // rows' locks in the same order and never wait for each other in a
+    // circle.
+    let mut groups: std::collections::BTreeMap<(Option<i64>, String), i64> = std::collections::BTreeMap::new();
     for n in &deleted {
         *groups.entry((n.product_id, n.kind.clone())).or_default() += 1;
     }
