@@ -1,8 +1,8 @@
 //! Reads the event log after the last event it published (in the order
-//! `log` defines) and broadcasts each event to this process's subscribers. Woken by local commits, by NOTIFY
-//! from other replicas, and by a one-second poll should both be missed; as
-//! it always reads from the table, nothing sent while a listener was
-//! reconnecting is lost.
+//! `log` defines) and broadcasts each event to this process's subscribers.
+//! Woken by local commits, by NOTIFY from other replicas, and by a
+//! one-second poll should both be missed; as it always reads from the
+//! table, nothing sent while a listener was reconnecting is lost.
 
 use std::collections::HashMap;
 use std::sync::Arc;
