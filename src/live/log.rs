@@ -47,14 +47,19 @@ async fn horizon(db: &impl ConnectionTrait) -> Result<Option<i64>, DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(None);
     }
+    Ok(Some(
+        snapshot_value(db, "pg_snapshot_xmin(pg_current_snapshot())::text::bigint").await?,
+    ))
+}
+
+/// One value about the current snapshot (PostgreSQL).
+async fn snapshot_value<T: sea_orm::TryGetable>(db: &impl ConnectionTrait, expression: &str) -> Result<T, DbErr> {
+    let sql = format!("SELECT {expression} AS value");
     let row = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon",
-        ))
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
         .await?
         .ok_or_else(|| DbErr::Custom("no snapshot".into()))?;
-    Ok(Some(row.try_get("", "horizon")?))
+    row.try_get("", "value")
 }
 
 /// Where a reader starting now begins: after every event of a transaction
@@ -124,14 +129,7 @@ impl Seen {
             let Cursor { id, .. } = start(db).await?;
             return Ok(Seen::UpTo(id));
         }
-        let row = db
-            .query_one_raw(Statement::from_string(
-                DbBackend::Postgres,
-                "SELECT pg_current_snapshot()::text AS snapshot",
-            ))
-            .await?
-            .ok_or_else(|| DbErr::Custom("no snapshot".into()))?;
-        let text: String = row.try_get("", "snapshot")?;
+        let text: String = snapshot_value(db, "pg_current_snapshot()::text").await?;
         Seen::parse(&text).ok_or_else(|| DbErr::Custom(format!("unreadable snapshot {text:?}")))
     }
 
