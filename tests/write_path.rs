@@ -96,3 +96,37 @@ async fn a_lock_taken_after_the_change_wrote_is_refused() {
         "locks are taken in one order, so none wait in a circle"
     );
 }
+
+/// Transaction ids are shared by every database of a PostgreSQL cluster.
+/// A transaction left open in another one (another application, a report)
+/// does not hold this database's live stream back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_open_in_another_database_does_not_hold_the_stream() {
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
+
+    let app = TestApp::spawn(Engine::Postgres).await;
+    let admin = app.admin_token.clone();
+    let product = app.product(&admin, json!({ "name": "one" })).await;
+    let mut socket = WsClient::authenticated(&app.base, TRANSPORT_WS, &admin).await;
+    socket
+        .subscribe("1", "subscription { notificationCreated { name } }")
+        .await;
+
+    let elsewhere = common::TestDatabase::create(Engine::Postgres).await;
+    let connection = Database::connect(&elsewhere.url).await.unwrap();
+    let open = connection.begin().await.unwrap();
+    open.execute_raw(Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT pg_current_xact_id()",
+    ))
+    .await
+    .unwrap();
+
+    app.import(&admin, &product, &[("x", "HIGH")]).await;
+    let data = socket.next_data("1", Duration::from_secs(5)).await;
+    assert_eq!(
+        data["notificationCreated"]["name"],
+        "Security gate has changed to Failed"
+    );
+    open.rollback().await.unwrap();
+}

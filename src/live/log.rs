@@ -5,8 +5,8 @@
 //! taken when a transaction first writes, not when it commits, so a reader
 //! that went by event id alone could pass over an event whose transaction
 //! took its id early and committed late. The reader therefore consumes only
-//! events of transactions older than every transaction still running (the
-//! snapshot's `xmin`): those have all ended, and none can add an event
+//! events of transactions older than every transaction of this database
+//! still running: those have all ended, and none can add an event
 //! before them any more. It reads in (xid, id) order; changes to one product
 //! lock it before they write (`store::Scope`), so for one product that is
 //! the order they committed in. SQLite has one writer at a time: its ids
@@ -41,16 +41,34 @@ pub struct Batch {
     pub held: bool,
 }
 
-/// The oldest transaction still running, as a bound on `xid`: every event
-/// below it belongs to a transaction that has ended. `None` on SQLite.
+/// The oldest transaction of this database still running, as a bound on
+/// `xid`: every event below it belongs to a transaction that has ended.
+/// `None` on SQLite.
+///
+/// The snapshot's own `xmin` would do, but it counts every database of the
+/// cluster, so one long transaction elsewhere (another application, a
+/// report) would hold the live stream back. Events are written only by
+/// this database's sessions, so only their transactions bound it. The
+/// snapshot is taken when the statement starts and `pg_stat_activity` is
+/// read after: a transaction running then that has ended by the time its
+/// session is looked at has committed before the reader's next statement,
+/// whose snapshot therefore holds its events.
 async fn horizon(db: &impl ConnectionTrait) -> Result<Option<i64>, DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(None);
     }
-    Ok(Some(
-        snapshot_value(db, "pg_snapshot_xmin(pg_current_snapshot())::text::bigint").await?,
-    ))
+    Ok(Some(snapshot_value(db, HORIZON).await?))
 }
+
+/// `xid` is 64 bits (epoch and counter); `backend_xid` is the 32-bit
+/// counter, unique among running transactions.
+const HORIZON: &str = "LEAST(
+    pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+    (SELECT min(running::text::bigint)
+       FROM pg_snapshot_xip(pg_current_snapshot()) AS running
+      WHERE running::text::bigint % 4294967296 IN (
+            SELECT backend_xid::text::bigint FROM pg_stat_activity
+             WHERE datname = current_database() AND backend_xid IS NOT NULL)))";
 
 /// One value about the current snapshot (PostgreSQL).
 async fn snapshot_value<T: sea_orm::TryGetable>(db: &impl ConnectionTrait, expression: &str) -> Result<T, DbErr> {

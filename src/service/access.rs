@@ -1,4 +1,8 @@
 //! The caller's role on products and groups, and which products they see.
+//!
+//! Results are spelled `Result<T, AppError>`, not the `AppResult` alias:
+//! mutation testing (docs/testing.md) replaces a whole body with `Ok(..)`
+//! only when it sees a `Result`, and these are the bodies that matter most.
 
 use std::collections::HashMap;
 
@@ -8,14 +12,14 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter}
 use crate::auth::Identity;
 use crate::domain::Role;
 use crate::entity::{product, product_group, product_group_member, product_member};
-use crate::error::{AppError, AppResult};
+use crate::error::AppError;
 
-fn parse_role(raw: &str) -> AppResult<Role> {
+fn parse_role(raw: &str) -> Result<Role, AppError> {
     raw.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))
 }
 
 /// The caller's own role on a group (admins: OWNER).
-pub async fn group_role(db: &impl ConnectionTrait, who: &Identity, group_id: i64) -> AppResult<Option<Role>> {
+pub async fn group_role(db: &impl ConnectionTrait, who: &Identity, group_id: i64) -> Result<Option<Role>, AppError> {
     if who.is_admin() {
         return Ok(Some(Role::Owner));
     }
@@ -31,7 +35,7 @@ pub async fn product_role(
     db: &impl ConnectionTrait,
     who: &Identity,
     product: &product::Model,
-) -> AppResult<Option<Role>> {
+) -> Result<Option<Role>, AppError> {
     if who.is_admin() {
         return Ok(Some(Role::Owner));
     }
@@ -53,7 +57,7 @@ pub async fn roles_on(
     db: &impl ConnectionTrait,
     who: &Identity,
     products: &[product::Model],
-) -> AppResult<HashMap<i64, Role>> {
+) -> Result<HashMap<i64, Role>, AppError> {
     if who.is_admin() {
         return Ok(products.iter().map(|p| (p.id, Role::Owner)).collect());
     }
@@ -85,7 +89,10 @@ pub async fn roles_on(
 /// Every member's effective role on `product`, direct or through its group,
 /// in two queries (administrators are not listed: they see everything).
 /// Live fan-out uses it to classify thousands of subscribers at once.
-pub async fn product_audience(db: &impl ConnectionTrait, product: &product::Model) -> AppResult<HashMap<i64, Role>> {
+pub async fn product_audience(
+    db: &impl ConnectionTrait,
+    product: &product::Model,
+) -> Result<HashMap<i64, Role>, AppError> {
     let mut roles: HashMap<i64, Role> = HashMap::new();
     let direct = product_member::Entity::find()
         .filter(product_member::Column::ProductId.eq(product.id))
@@ -110,7 +117,11 @@ pub async fn product_audience(db: &impl ConnectionTrait, product: &product::Mode
 
 /// Loads a product the caller may see. A product they are not a member of
 /// reads as NOT_FOUND, so ids do not reveal what exists.
-pub async fn visible_product(db: &impl ConnectionTrait, who: &Identity, id: i64) -> AppResult<(product::Model, Role)> {
+pub async fn visible_product(
+    db: &impl ConnectionTrait,
+    who: &Identity,
+    id: i64,
+) -> Result<(product::Model, Role), AppError> {
     let product = product::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -127,7 +138,7 @@ pub async fn product_with_role(
     who: &Identity,
     id: i64,
     min: Role,
-) -> AppResult<(product::Model, Role)> {
+) -> Result<(product::Model, Role), AppError> {
     let (product, role) = visible_product(db, who, id).await?;
     if role < min {
         return Err(AppError::Forbidden);
@@ -141,7 +152,7 @@ pub async fn group_with_role(
     who: &Identity,
     id: i64,
     min: Role,
-) -> AppResult<(product_group::Model, Role)> {
+) -> Result<(product_group::Model, Role), AppError> {
     let group = product_group::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -190,7 +201,7 @@ pub fn visible_groups_condition(who: &Identity) -> Condition {
 }
 
 /// Products the caller sees, by name.
-pub async fn visible_products(db: &impl ConnectionTrait, who: &Identity) -> AppResult<Vec<product::Model>> {
+pub async fn visible_products(db: &impl ConnectionTrait, who: &Identity) -> Result<Vec<product::Model>, AppError> {
     use sea_orm::QueryOrder;
     Ok(product::Entity::find()
         .filter(visible_products_condition(who))
@@ -199,7 +210,7 @@ pub async fn visible_products(db: &impl ConnectionTrait, who: &Identity) -> AppR
         .await?)
 }
 
-pub fn require_admin(who: &Identity) -> AppResult<()> {
+pub fn require_admin(who: &Identity) -> Result<(), AppError> {
     if who.is_admin() {
         Ok(())
     } else {
