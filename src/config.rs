@@ -51,6 +51,9 @@ pub struct Config {
     /// How long a claimed delivery stays with its worker before another may
     /// take it (a crashed worker's rows come back after this).
     pub delivery_lease: Duration,
+    /// How long a claimed background job stays with its worker before
+    /// another replica may run it again (a crashed worker's jobs come back).
+    pub job_lease: Duration,
     /// Timeout of one send, HTTP or SMTP.
     pub send_timeout: Duration,
     /// Whether this process runs the delivery worker.
@@ -95,6 +98,7 @@ impl std::fmt::Debug for Config {
             .field("allow_private_targets", &self.allow_private_targets)
             .field("fault_injection", &self.fault_injection)
             .field("delivery_lease", &self.delivery_lease)
+            .field("job_lease", &self.job_lease)
             .field("send_timeout", &self.send_timeout)
             .field("run_worker", &self.run_worker)
             .field("shutdown_timeout", &self.shutdown_timeout)
@@ -138,6 +142,7 @@ impl Default for Config {
             allow_private_targets: false,
             fault_injection: false,
             delivery_lease: Duration::from_secs(60),
+            job_lease: Duration::from_secs(300),
             send_timeout: Duration::from_secs(10),
             run_worker: true,
             shutdown_timeout: Duration::from_secs(20),
@@ -210,6 +215,9 @@ impl Config {
                 // but a slow receiver may get the message twice.
                 tracing::warn!("HERALD_DELIVERY_LEASE_SECONDS is not longer than the 10 s send timeout");
             }
+        }
+        if let Some(seconds) = parse_var::<u64>("HERALD_JOB_LEASE_SECONDS")? {
+            config.job_lease = Duration::from_secs(seconds.max(1));
         }
         if let Some(seconds) = parse_var::<u64>("HERALD_SHUTDOWN_TIMEOUT")? {
             config.shutdown_timeout = Duration::from_secs(seconds);

@@ -36,6 +36,7 @@ pub struct Server {
     pub generated_admin_password: Option<String>,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
     worker: Option<tokio::task::JoinHandle<()>>,
+    jobs: tokio::task::JoinHandle<()>,
     background: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -50,6 +51,7 @@ impl Server {
     pub fn abort(&self) {
         self.http.abort();
         self.worker.iter().for_each(|w| w.abort());
+        self.jobs.abort();
         self.background.iter().for_each(|b| b.abort());
     }
 
@@ -71,6 +73,11 @@ impl Server {
             worker.abort();
             let _ = worker.await;
         }
+        // The job worker stops on the shutdown signal and gives the lease of
+        // a job it cut off back.
+        if tokio::time::timeout_at(until, &mut self.jobs).await.is_err() {
+            self.jobs.abort();
+        }
         self.background.iter().for_each(|b| b.abort());
         delivery::worker::release_unfinished(&self.state).await?;
         Ok(())
@@ -88,7 +95,8 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Serv
         service::bootstrap::first_admin(&db, &hasher, &config.admin_username, config.admin_password.as_deref()).await?;
     let state = AppState::new(db, jwt, hasher, config)?;
     let worker = state.config.run_worker.then(|| delivery::worker::spawn(state.clone()));
-    let mut background = vec![jobs::spawn_retention(state.clone())];
+    let jobs = jobs::spawn_worker(state.clone());
+    let mut background = vec![jobs::spawn_schedule(state.clone())];
     background.extend(live::publisher::spawn(state.clone()));
     let schema = graphql::schema(Some(state.clone()));
     background.push(live::fanout::spawn(state.clone(), schema.clone()));
@@ -113,6 +121,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Serv
         generated_admin_password,
         http,
         worker,
+        jobs,
         background,
     })
 }

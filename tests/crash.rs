@@ -1,7 +1,8 @@
-//! At-least-once delivery across a crash: the real binary is killed with
-//! SIGKILL while its worker is in the middle of a send (claimed, not yet
-//! recorded); a second process on the same database sends the notification
-//! again once the lease has expired, and records a single attempt.
+//! Work that survives a crash. At-least-once delivery: the real binary is
+//! killed with SIGKILL while its worker is in the middle of a send (claimed,
+//! not yet recorded); a second process on the same database sends the
+//! notification again once the lease has expired, and records a single
+//! attempt. Background jobs: a job cut off the same way runs again.
 
 mod common;
 
@@ -122,3 +123,117 @@ async fn a_crash_between_claim_and_record_resends_after_the_lease(engine: Engine
 }
 
 on_both_engines!(a_crash_between_claim_and_record_resends_after_the_lease);
+
+/// The gate re-evaluation that a settings change enqueues (in the change's
+/// own transaction) is cut off by SIGKILL while it runs: the test holds the
+/// product's lock, so the job is mid-run when the process dies. A second
+/// process runs it again once its lease has expired, and the gate moves
+/// once. PostgreSQL only: the hold uses its advisory lock, and a SQLite
+/// writer held that way would fail the job instead of waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_cut_off_by_a_crash_runs_again_after_its_lease() {
+    use herald::store::Scope;
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
+
+    const JOB: &str = "SELECT attempts, done_at IS NOT NULL AS done, last_error FROM jobs \
+                       WHERE kind = 'reevaluate_all_gates'";
+    let database = TestDatabase::create(Engine::Postgres).await;
+    let launch = |name| Launch::new(name, &database.url).env("HERALD_JOB_LEASE_SECONDS", LEASE_SECONDS.to_string());
+    let mut first = launch("job-first").start().await;
+    let token = first.login().await;
+    let product = first
+        .ok(
+            &token,
+            "mutation { createProduct(input: { name: \"job-crash\" }) { id } }",
+            json!({}),
+        )
+        .await["createProduct"]["id"]
+        .as_str()
+        .expect("product id")
+        .to_owned();
+    let imported = first
+        .ok(
+            &token,
+            "mutation($p: ID!) { importObservations(productId: $p, scanner: \"trivy\", observations: [{ title: \"CVE-1\", severity: CRITICAL }]) { securityGate } }",
+            json!({ "p": product }),
+        )
+        .await;
+    assert_eq!(imported["importObservations"]["securityGate"], "FAILED");
+
+    let db = Database::connect(&database.url).await.expect("connect");
+    let hold = db.begin().await.expect("begin");
+    let (class, key) = Scope::Product(product.parse().expect("numeric id")).key();
+    hold.execute_raw(Statement::from_string(
+        DbBackend::Postgres,
+        format!("SELECT pg_advisory_xact_lock({class}, {key})"),
+    ))
+    .await
+    .expect("hold the product's lock");
+
+    first
+        .ok(
+            &token,
+            "mutation { updateSettings(input: { thresholds: { critical: 1 } }) { thresholds { critical } } }",
+            json!({}),
+        )
+        .await;
+    // Claimed, and waiting for the product inside its run.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let waiting = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+            ))
+            .await
+            .expect("pg_locks")
+            .expect("a row");
+        if waiting.try_get::<i64>("", "n").expect("n") > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the job never reached the product");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let job = db
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, JOB))
+        .await
+        .expect("job row")
+        .expect("the settings change enqueued the job");
+    assert_eq!(job.try_get::<i32>("", "attempts").unwrap(), 1);
+    assert!(!job.try_get::<bool>("", "done").unwrap());
+
+    first.kill();
+    drop(first);
+    hold.rollback().await.expect("release the product");
+
+    let second = launch("job-second").start().await;
+    let token = second.login().await;
+    let gate = "query($id: ID!) { product(id: $id) { securityGate } }";
+    let deadline = Instant::now() + WAIT;
+    while second.ok(&token, gate, json!({ "id": product })).await["product"]["securityGate"] != "PASSED" {
+        assert!(Instant::now() < deadline, "the job was not run again within {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let job = db
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, JOB))
+        .await
+        .expect("job row")
+        .expect("still there, finished");
+    assert_eq!(job.try_get::<i32>("", "attempts").unwrap(), 2, "run again once");
+    assert!(job.try_get::<bool>("", "done").unwrap());
+    assert_eq!(job.try_get::<Option<String>>("", "last_error").unwrap(), None);
+    let names = second
+        .ok(
+            &token,
+            "query { notifications(first: 10) { edges { node { name } } } }",
+            json!({}),
+        )
+        .await;
+    let passed = names["notifications"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter(|e| e["node"]["name"] == "Security gate has changed to Passed")
+        .count();
+    assert_eq!(passed, 1, "the gate moved once: {names}");
+}

@@ -7,6 +7,7 @@ mod m20261125_000002_notifications;
 mod m20261125_000003_events;
 mod m20261202_000001_delivery_target_origin;
 mod m20261203_000001_event_xid;
+mod m20261203_000002_jobs;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_events::Migration),
             Box::new(m20261202_000001_delivery_target_origin::Migration),
             Box::new(m20261203_000001_event_xid::Migration),
+            Box::new(m20261203_000002_jobs::Migration),
         ]
     }
 }

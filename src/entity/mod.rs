@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod delivery_attempt;
 pub mod event;
 pub mod exception_rate_limit;
+pub mod job;
 pub mod notification;
 pub mod notification_counter;
 pub mod notification_view;

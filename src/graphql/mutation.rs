@@ -21,6 +21,7 @@ use crate::notify::failure::InjectedFault;
 use crate::service::members::{self, MemberRef, Scope};
 use crate::service::notifications;
 use crate::service::{observations, product_groups, products, settings, tokens, users};
+use crate::store::{Job, JobContext};
 
 pub struct MutationRoot;
 
@@ -209,11 +210,7 @@ impl MutationRoot {
         crate::service::access::require_admin(who)?;
         let s = state(ctx);
         let changes = input.into_changes().map_err(AppError::from)?;
-        let (row, touches_gate) = settings::update(s, who, changes).await?;
-        if touches_gate {
-            jobs::spawn_reevaluate_all_gates(s, Some(who.user_id()));
-        }
-        Ok(row.into())
+        Ok(settings::update(s, who, changes).await?.into())
     }
 
     /// Marks notifications viewed by the caller; returns how many were newly
@@ -270,7 +267,11 @@ impl MutationRoot {
             FaultKind::Request => Err(AppError::Internal(InjectedFault(message).into()).into()),
             FaultKind::Panic => panic!("{message}"),
             FaultKind::Task => {
-                jobs::spawn_injected_fault(s, message, Some(who.user_id()), product_id);
+                let context = JobContext {
+                    user_id: Some(who.user_id()),
+                    product_id,
+                };
+                jobs::enqueue_alone(s, Job::InjectFault(message), context).await?;
                 Ok(true)
             }
         }

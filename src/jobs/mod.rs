@@ -1,61 +1,125 @@
-//! Background jobs: work started by a request or a timer that must not hold
-//! a request up. A job that fails becomes a TASK notification.
+//! Background jobs: work caused by a change or a timer that must not hold
+//! a request up. A job is a row in `jobs`, written in the transaction of
+//! the change that causes it, so that it commits with its cause or not at
+//! all. Any replica's worker claims it with a lease, as deliveries are
+//! claimed: a job whose worker crashed is run again once the lease has
+//! expired, so a crash or a restart loses none. Jobs may therefore run
+//! twice, and each one is safe to repeat. A job that fails becomes a TASK
+//! notification naming it.
 
-use std::future::Future;
 use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use crate::entity::{event, notification, product};
+use crate::entity::{event, job, notification, product};
+use crate::error::AppResult;
 use crate::live::{self, EventKind, NewEvent};
 use crate::notify::counters;
 use crate::notify::failure::{InjectedFault, report_task};
 use crate::service::gate;
 use crate::state::AppState;
-use crate::store::Scope;
+use crate::store::{Job, JobContext, Scope, claim_job, enqueue, enqueue_once, finish_job, release_job};
 
-/// Who started a job and what it was given, for its failure notification.
-#[derive(Debug, Clone, Default)]
-pub struct JobContext {
-    pub arguments: Option<String>,
-    pub user_id: Option<i64>,
-    pub product_id: Option<i64>,
+/// How often an idle worker looks for jobs written by other replicas (its
+/// own replica's commits wake it at once).
+const POLL: Duration = Duration::from_secs(2);
+/// How often the retention run is due.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// A job whose cause writes nothing else.
+pub async fn enqueue_alone(state: &AppState, job: Job, context: JobContext) -> AppResult<()> {
+    let uow = state.begin().await?;
+    enqueue(&uow, job, context).await?;
+    uow.commit().await?;
+    Ok(())
 }
 
-/// Runs `job` in its own task; a failure is reported as a TASK notification
-/// naming `function`.
-pub fn spawn<F>(state: &AppState, function: &'static str, context: JobContext, job: F) -> tokio::task::JoinHandle<()>
-where
-    F: Future<Output = anyhow::Result<()>> + Send + 'static,
-{
-    let state = state.clone();
+/// Enqueues the retention run once per hour, whichever replica's timer
+/// comes first (the hour is the row's unique key); also at start.
+pub fn spawn_schedule(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        if let Err(e) = job.await {
-            report_task(
-                &state,
-                function,
-                context.arguments,
-                context.user_id,
-                context.product_id,
-                &e,
-            )
-            .await;
+        let mut tick = tokio::time::interval(RETENTION_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = schedule_retention(&state).await {
+                tracing::error!(error = ?e, "scheduling the retention run failed");
+            }
         }
     })
 }
 
-/// Evaluates every product's gate again after the global settings changed,
-/// one transaction per product so a large installation is not locked at once.
-pub fn spawn_reevaluate_all_gates(state: &AppState, actor: Option<i64>) {
-    let job_state = state.clone();
-    let context = JobContext {
-        user_id: actor,
-        ..Default::default()
+async fn schedule_retention(state: &AppState) -> AppResult<()> {
+    let job = Job::DeleteOldNotifications;
+    let key = format!("{}@{}", job.kind(), Utc::now().format("%Y-%m-%dT%H"));
+    let uow = state.begin().await?;
+    enqueue_once(&uow, job, key).await?;
+    uow.commit().await?;
+    Ok(())
+}
+
+/// Runs due jobs one at a time until the server shuts down. A job cut off
+/// by the shutdown gives its lease back, so the next replica to look runs
+/// it without waiting the lease out.
+pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut stopping = state.shutdown_signal();
+        let shutdown = async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        };
+        tokio::pin!(shutdown);
+        // Each branch on `shutdown` leaves the loop, so it is never polled
+        // again once it has completed.
+        loop {
+            if state.is_shutting_down() {
+                break;
+            }
+            match claim_job(&state.db, state.config.job_lease).await {
+                Ok(Some(row)) => {
+                    tokio::select! {
+                        () = run_claimed(&state, &row) => {}
+                        () = &mut shutdown => {
+                            if let Err(e) = release_job(&state.db, row.id).await {
+                                tracing::warn!(error = ?e, job = row.kind, "could not give a job's lease back");
+                            }
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = ?e, "claiming a job failed"),
+            }
+            tokio::select! {
+                _ = state.signals.jobs.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
+                () = &mut shutdown => break,
+            }
+        }
+    })
+}
+
+async fn run_claimed(state: &AppState, row: &job::Model) {
+    let Some(job) = Job::of(row) else {
+        // Left to a replica that knows it once the lease expires.
+        tracing::warn!(job = row.kind, "a job of a kind this version does not know");
+        return;
     };
-    spawn(state, "reevaluate_all_gates", context, async move {
-        reevaluate_all_gates(&job_state, actor).await.map(|_| ())
-    });
+    let outcome = match &job {
+        Job::ReevaluateAllGates => reevaluate_all_gates(state, row.user_id).await.map(drop),
+        Job::DeleteOldNotifications => delete_old_notifications(state).await.map(drop),
+        Job::InjectFault(message) => Err(InjectedFault(message.clone()).into()),
+    };
+    let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
+    if let Err(e) = &outcome {
+        let arguments = job.arguments().map(|a| format!("{a:?}"));
+        report_task(state, job.kind(), arguments, row.user_id, row.product_id, e).await;
+    }
+    // A failed job is not run again: its failure is reported, and the
+    // next change or scheduled run starts a fresh one.
+    if let Err(e) = finish_job(&state.db, row.id, error).await {
+        tracing::error!(error = ?e, job = row.kind, "recording a finished job failed");
+    }
 }
 
 pub async fn reevaluate_all_gates(state: &AppState, actor: Option<i64>) -> anyhow::Result<usize> {
@@ -82,34 +146,6 @@ pub async fn reevaluate_all_gates(state: &AppState, actor: Option<i64>) -> anyho
         }
     }
     Ok(changed)
-}
-
-/// A job that fails on purpose, for `injectFault(kind: TASK)`.
-pub fn spawn_injected_fault(state: &AppState, message: String, user_id: Option<i64>, product_id: Option<i64>) {
-    let context = JobContext {
-        arguments: Some(format!("{message:?}")),
-        user_id,
-        product_id,
-    };
-    spawn(state, "inject_fault", context, async move {
-        Err(InjectedFault(message).into())
-    });
-}
-
-/// Deletes notifications (with their deliveries and views) older than the
-/// retention of the settings, every hour.
-pub fn spawn_retention(state: AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            let job_state = state.clone();
-            let run = spawn(&state, "delete_old_notifications", JobContext::default(), async move {
-                delete_old_notifications(&job_state).await.map(|_| ())
-            });
-            let _ = run.await;
-        }
-    })
 }
 
 pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
@@ -141,6 +177,11 @@ pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
     // Events are read by live subscribers within seconds; an hour is ample.
     event::Entity::delete_many()
         .filter(event::Column::CreatedAt.lt(Utc::now() - chrono::Duration::hours(1)))
+        .exec(&txn)
+        .await?;
+    // A finished job's row only keeps the hourly schedule from running twice.
+    job::Entity::delete_many()
+        .filter(job::Column::DoneAt.lt(Utc::now() - chrono::Duration::days(1)))
         .exec(&txn)
         .await?;
     if !deleted.is_empty() {

@@ -7,6 +7,7 @@ use crate::entity::settings;
 use crate::error::{AppError, AppResult};
 use crate::service::access::require_admin;
 use crate::state::AppState;
+use crate::store::{Job, JobContext, enqueue};
 
 pub async fn load(db: &impl ConnectionTrait) -> AppResult<settings::Model> {
     settings::Entity::find_by_id(settings::ID)
@@ -30,9 +31,9 @@ pub fn global_gate(s: &settings::Model) -> GlobalGate {
     }
 }
 
-/// Applies an administrator's changes; returns the new settings and whether
-/// the gates of all products must be evaluated again.
-pub async fn update(app: &AppState, who: &Identity, changes: SettingsChanges) -> AppResult<(settings::Model, bool)> {
+/// Applies an administrator's changes. A change to the global gate
+/// enqueues the re-evaluation of every product in the same transaction.
+pub async fn update(app: &AppState, who: &Identity, changes: SettingsChanges) -> AppResult<settings::Model> {
     require_admin(who)?;
     let txn = app.begin().await?;
     let current = load(&txn).await?;
@@ -83,6 +84,13 @@ pub async fn update(app: &AppState, who: &Identity, changes: SettingsChanges) ->
         row.threshold_unknown = Set(v);
     }
     let updated = row.update(&txn).await?;
+    if touches_gate {
+        let context = JobContext {
+            user_id: Some(who.user_id()),
+            product_id: None,
+        };
+        enqueue(&txn, Job::ReevaluateAllGates, context).await?;
+    }
     txn.commit().await?;
-    Ok((updated, touches_gate))
+    Ok(updated)
 }

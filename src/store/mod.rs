@@ -1,6 +1,8 @@
 //! How Herald writes: one [`UnitOfWork`] per change, whose commit wakes
 //! whoever waits on what it wrote.
 
+mod job_queue;
 mod unit_of_work;
 
+pub use job_queue::{Job, JobContext, claim_job, enqueue, enqueue_once, finish_job, release_job};
 pub use unit_of_work::{Scope, Signals, UnitOfWork};

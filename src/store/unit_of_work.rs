@@ -1,5 +1,5 @@
-//! One transaction per change. Its commit wakes the delivery worker, this
-//! process's live publisher and (on PostgreSQL, when it wrote events) the
+//! One transaction per change. Its commit wakes the delivery worker, the
+//! job worker, this process's live publisher and (on PostgreSQL, when it wrote events) the
 //! other replicas, so no writer can forget to. No lock shared by unrelated
 //! products is taken: a change locks what it is about ([`Scope`]) and
 //! nothing else.
@@ -22,6 +22,8 @@ pub struct Signals {
     pub outbox: Notify,
     /// This process's live publisher: events may be readable.
     pub events: Notify,
+    /// This process's job worker: a job was enqueued.
+    pub jobs: Notify,
     /// The task that tells the other replicas (PostgreSQL NOTIFY, sent
     /// after commit from a connection of its own: a NOTIFY inside the
     /// transaction would take PostgreSQL's notify lock at commit and
@@ -44,7 +46,7 @@ pub enum Scope {
 impl Scope {
     /// PostgreSQL advisory lock keys: a class and a 32-bit id (ids past
     /// 2^31 share keys, which only makes two changes wait, never wrong).
-    fn key(self) -> (i32, i32) {
+    pub fn key(self) -> (i32, i32) {
         const GROUP: i32 = 0x4852_0000; // "HR" 0
         const PRODUCT: i32 = 0x4852_0001;
         const USER: i32 = 0x4852_0002;
@@ -60,6 +62,7 @@ pub struct UnitOfWork {
     txn: DatabaseTransaction,
     signals: std::sync::Arc<Signals>,
     wrote_events: AtomicBool,
+    wrote_jobs: AtomicBool,
     /// The highest scope locked so far: locks are taken in `Scope` order,
     /// so that two changes never wait for each other in a circle.
     locked: Mutex<Option<Scope>>,
@@ -81,6 +84,7 @@ impl UnitOfWork {
             txn,
             signals: signals.clone(),
             wrote_events: AtomicBool::new(false),
+            wrote_jobs: AtomicBool::new(false),
             locked: Mutex::new(None),
         })
     }
@@ -143,11 +147,20 @@ impl UnitOfWork {
         self.wrote_events.store(true, Ordering::Relaxed);
     }
 
-    /// Commits, then wakes the delivery worker, the live publisher and,
-    /// when events were written, the other replicas.
+    /// Marks that this change enqueued a job (`jobs::enqueue`).
+    pub(crate) fn wrote_jobs(&self) {
+        self.wrote_jobs.store(true, Ordering::Relaxed);
+    }
+
+    /// Commits, then wakes the delivery worker, the job worker when a job
+    /// was enqueued, the live publisher and, when events were written, the
+    /// other replicas.
     pub async fn commit(self) -> Result<(), DbErr> {
         self.txn.commit().await?;
         self.signals.outbox.notify_one();
+        if self.wrote_jobs.load(Ordering::Relaxed) {
+            self.signals.jobs.notify_one();
+        }
         if self.wrote_events.load(Ordering::Relaxed) {
             self.signals.events.notify_one();
             self.signals.replicas.notify_one();
