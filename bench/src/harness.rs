@@ -145,11 +145,12 @@ impl Bench {
         Ok((server, token))
     }
 
-    /// Another server on the same database, without a worker (its pool
-    /// opens new connections, which pick up per-database settings).
-    pub async fn second_server(&self) -> anyhow::Result<herald::Server> {
+    /// Another server on the same database, with a pool of `pool` and
+    /// without a delivery worker (its pool opens new connections, which pick
+    /// up per-database settings).
+    pub async fn second_server(&self, pool: u32) -> anyhow::Result<herald::Server> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        herald::start(config(&self.database_url, 2, false)?, listener).await
+        herald::start(config(&self.database_url, pool, false)?, listener).await
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -154,7 +154,7 @@ async fn explain(bench: &Bench, roles: &[(&str, &str)]) -> anyhow::Result<()> {
 }
 
 async fn explain_on_second_server(bench: &Bench, roles: &[(&str, &str)]) -> anyhow::Result<()> {
-    let server = bench.second_server().await?;
+    let server = bench.second_server(2).await?;
     let url = format!("http://{}/graphql", server.addr);
     let client = local_client();
     // Let the start-up jobs finish before listening.

@@ -7,6 +7,7 @@ mod latency;
 mod list;
 mod plans;
 mod receiver;
+mod replicas;
 mod seed;
 mod stats;
 mod subscribers;
@@ -65,6 +66,8 @@ pub enum Command {
     Subscribers(subscribers::Args),
     /// Small writes to one product alone, then during large imports on others (PostgreSQL).
     WriteIsolation(write_isolation::Args),
+    /// CI importers on one and two servers of one database, serial and concurrent; live latency across them (PostgreSQL).
+    Replicas(replicas::Args),
 }
 
 /// What a subcommand came to.
@@ -108,6 +111,7 @@ async fn main() -> ExitCode {
         Command::List(args) => list::run(&bench, args).await,
         Command::Subscribers(args) => subscribers::run(&bench, args).await,
         Command::WriteIsolation(args) => write_isolation::run(&bench, args).await,
+        Command::Replicas(args) => replicas::run(&bench, args).await,
     };
     if let Err(e) = bench.finish(cli.keep_db).await {
         eprintln!("cleanup: {e:#}");

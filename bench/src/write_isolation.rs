@@ -31,6 +31,12 @@ pub struct Args {
     /// Pause between small writes.
     #[arg(long, default_value_t = 10)]
     pub interval_ms: u64,
+    /// Concurrent writers of the NOTIFY comparison.
+    #[arg(long, default_value_t = 8)]
+    pub notify_writers: usize,
+    /// Seconds of each NOTIFY mode.
+    #[arg(long, default_value_t = 3)]
+    pub notify_seconds: u64,
 }
 
 const TARGET_RATIO: f64 = 5.0;
@@ -118,10 +124,79 @@ pub async fn run(bench: &Bench, args: &Args) -> anyhow::Result<Outcome> {
         "no session waited on an advisory lock (another product's transaction): {}",
         met(no_lock_waits)
     );
+    notify_at_commit(bench.server.state.db.clone(), args).await?;
     Ok(Outcome {
         errors,
         targets_met: ratio <= TARGET_RATIO && no_lock_waits,
     })
+}
+
+/// Where a writing transaction tells the other replicas.
+#[derive(Debug, Clone, Copy)]
+enum Notify {
+    Never,
+    /// `pg_notify` inside the transaction (Herald before the write path).
+    Inside,
+    /// `pg_notify` from the pool after the commit (Herald now, which also
+    /// coalesces; here once per commit, the worst case).
+    AfterCommit,
+}
+
+/// Whether NOTIFY at commit serialises commits: commits per second of
+/// `notify_writers` concurrent small transactions in each mode, side by
+/// side in one run, with the sessions seen waiting on PostgreSQL's notify
+/// lock (`Lock:object`).
+async fn notify_at_commit(db: sea_orm::DatabaseConnection, args: &Args) -> anyhow::Result<()> {
+    db.execute_unprepared("CREATE TABLE IF NOT EXISTS bench_notify (id BIGSERIAL PRIMARY KEY, v INT)")
+        .await?;
+    println!(
+        "\nNOTIFY at commit: {} writers, {} s each, small INSERT transactions",
+        args.notify_writers, args.notify_seconds
+    );
+    for mode in [Notify::Never, Notify::Inside, Notify::AfterCommit] {
+        let stop = Arc::new(AtomicBool::new(false));
+        let commits = Arc::new(AtomicU64::new(0));
+        let sampler = tokio::spawn(sample_waits(db.clone(), stop.clone()));
+        let writers: Vec<_> = (0..args.notify_writers)
+            .map(|_| tokio::spawn(notifying_writer(db.clone(), mode, stop.clone(), commits.clone())))
+            .collect();
+        tokio::time::sleep(Duration::from_secs(args.notify_seconds)).await;
+        stop.store(true, Ordering::Relaxed);
+        for writer in writers {
+            writer.await??;
+        }
+        let waits = sampler.await??;
+        let per_second = commits.load(Ordering::Relaxed) as f64 / args.notify_seconds as f64;
+        let on_notify_lock = waits.by_event.get("Lock:object").copied().unwrap_or(0);
+        println!(
+            "  {mode:?}: {per_second:.0} commits/s; sessions waiting on Lock:object in {on_notify_lock} of {} samples",
+            waits.samples
+        );
+    }
+    Ok(())
+}
+
+async fn notifying_writer(
+    db: sea_orm::DatabaseConnection,
+    mode: Notify,
+    stop: Arc<AtomicBool>,
+    commits: Arc<AtomicU64>,
+) -> anyhow::Result<()> {
+    use sea_orm::TransactionTrait;
+    while !stop.load(Ordering::Relaxed) {
+        let txn = db.begin().await?;
+        txn.execute_unprepared("INSERT INTO bench_notify (v) VALUES (1)")
+            .await?;
+        if let Notify::Inside = mode {
+            txn.execute_unprepared("SELECT pg_notify('herald_bench', '')").await?;
+        }
+        txn.commit().await?;
+        if let Notify::AfterCommit = mode {
+            db.execute_unprepared("SELECT pg_notify('herald_bench', '')").await?;
+        }
+        commits.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(())
 }
 
 async fn small_writes(bench: &Bench, product: &str, phase: &str, args: &Args, errors: &mut u64) -> Vec<f64> {
