@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod query;
 pub mod subscription;
 pub mod types;
+pub mod viewer;
 
 use async_graphql::{Schema, SchemaBuilder};
 

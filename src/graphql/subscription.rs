@@ -8,14 +8,14 @@ use async_graphql::{Context, ID, Subscription};
 use futures_util::{Stream, StreamExt, stream};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::domain::Role;
 use crate::domain::notification::Visibility;
 use crate::error::AppError;
 use crate::graphql::context::{identity, state, to_id};
 use crate::graphql::error::ApiError;
 use crate::graphql::notifications::Notification;
 use crate::graphql::types::Product;
-use crate::live::fanout::Slot;
+use crate::graphql::viewer::depends_on_viewer;
+use crate::live::fanout::{Rendering, Slot};
 use crate::live::viewer::Viewer;
 use crate::live::{EventKind, LiveEvent};
 use crate::service::notifications;
@@ -50,13 +50,13 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = async_graphql::Result<Notification>>, ApiError> {
         identity(ctx)?;
         if let Some(rendering) = ctx.data_opt::<Rendering>() {
-            let node = rendering.node();
+            let node = rendered(rendering);
             return Ok(stream::iter([Ok(node)]).left_stream());
         }
         let Some(slot) = ctx.data_opt::<Arc<Slot>>() else {
             return Err(AppError::invalid("notificationCreated", "subscribe over the websocket at /graphql/ws").into());
         };
-        slot.register(&state(ctx).fanout)
+        slot.register(&state(ctx).fanout, depends_on_viewer(&slot.operation.query))
             .map_err(|refused| AppError::invalid("notificationCreated", refused))?;
         // The fan-out sends the results; this stream has nothing to add.
         Ok(stream::empty().right_stream())
@@ -152,29 +152,20 @@ impl SubscriptionRoot {
     }
 }
 
-/// One new notification as the fan-out renders it for a class of viewers:
-/// the request carrying it yields that notification once.
-pub struct Rendering {
-    pub event: Arc<LiveEvent>,
-    pub visibility: Visibility,
-    pub role: Option<Role>,
-}
-
-impl Rendering {
-    fn node(&self) -> Notification {
-        let row = self.event.notification.as_deref().cloned();
-        Notification {
-            row: row.expect("the fan-out renders created notifications only"),
-            visibility: self.visibility,
-            role: self.role,
-            // Nobody has viewed a notification that was just created.
-            viewed: false,
-            product: self.event.product.as_deref().map(|p| Product {
-                row: p.clone(),
-                role: self.role,
-            }),
-            user: self.event.user.as_deref().cloned(),
-        }
+/// The notification a fan-out request carries, as this schema's type.
+fn rendered(rendering: &Rendering) -> Notification {
+    let row = rendering.event.notification.as_deref().cloned();
+    Notification {
+        row: row.expect("the fan-out renders created notifications only"),
+        visibility: rendering.visibility,
+        role: rendering.role,
+        // Nobody has viewed a notification that was just created.
+        viewed: false,
+        product: rendering.event.product.as_deref().map(|p| Product {
+            row: p.clone(),
+            role: rendering.role,
+        }),
+        user: rendering.event.user.as_deref().cloned(),
     }
 }
 

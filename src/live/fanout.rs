@@ -6,7 +6,12 @@
 //!
 //! A viewer class is what a result can depend on: administrator or not, and
 //! the role on the notification's product. A query selecting a field that
-//! depends on who asks beyond that ([`VIEWER_FIELDS`]) is run per user.
+//! depends on who asks beyond that (the schema says which:
+//! `graphql::viewer`) is run per user.
+//!
+//! The fan-out knows no schema: it runs each class's request on any
+//! `async_graphql::Executor`, carrying a [`Rendering`] that the schema's
+//! `notificationCreated` resolver turns into its one result.
 //!
 //! Each connection receives its results through a bounded [`Outbox`]. A
 //! connection whose outbox is full has fallen behind: its subscriptions are
@@ -17,7 +22,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use async_graphql::parser::types::{DocumentOperations, Selection, SelectionSet};
+use async_graphql::Executor;
 use futures_util::StreamExt;
 use prometheus_client::metrics::gauge::Gauge;
 use tokio::sync::{Notify, broadcast::error::RecvError, watch};
@@ -28,8 +33,6 @@ use crate::auth::{Auth, Identity};
 use crate::domain::notification::{Visibility, visibility};
 use crate::domain::{NotificationType, Role};
 use crate::error::AppResult;
-use crate::graphql::HeraldSchema;
-use crate::graphql::subscription::Rendering;
 use crate::service::access;
 use crate::state::AppState;
 
@@ -39,16 +42,6 @@ pub const OUTBOX_CAPACITY: usize = 256;
 /// execution per event for everyone's fan-out, so one user's many unique
 /// queries must not slow the others.
 pub const MAX_QUERIES_PER_USER: usize = 16;
-
-/// Fields whose value depends on the viewer beyond administrator-or-not and
-/// the role on the notification's product: a user's email (shown to that
-/// user and to administrators), anything about a product group (the
-/// viewer's own role on it, and the group's products they see), and a
-/// delivery's target (whole only for who may read the group's setting it
-/// may have come from). The test
-/// `every_field_reachable_from_a_notification_is_classified` keeps this list
-/// honest when the schema grows.
-pub const VIEWER_FIELDS: &[&str] = &["email", "productGroup", "target"];
 
 /// One result for one subscription of a connection.
 pub struct Frame {
@@ -130,7 +123,7 @@ impl Outbox {
 pub struct Template {
     key: TemplateKey,
     pub operation: Operation,
-    /// Selects one of [`VIEWER_FIELDS`]: executed per user.
+    /// Depends on the viewer beyond their class: executed per user.
     per_user: bool,
 }
 
@@ -226,9 +219,12 @@ impl Slot {
     }
 
     /// Hands the subscription to the fan-out; refused when its user holds
-    /// too many distinct queries already.
-    pub fn register(&self, fanout: &Arc<FanOut>) -> Result<(), String> {
-        let registration = fanout.register(self)?;
+    /// too many distinct queries already. `per_user`: the query selects a
+    /// field whose value depends on who asks beyond administrator-or-not and
+    /// the role on the product (the schema knows which: `graphql::viewer`),
+    /// so it is executed for each user on their own.
+    pub fn register(&self, fanout: &Arc<FanOut>, per_user: bool) -> Result<(), String> {
+        let registration = fanout.register(self, per_user)?;
         *self.registration.lock().expect("slot lock") = Some(registration);
         Ok(())
     }
@@ -275,7 +271,7 @@ impl FanOut {
         let _ = tokio::time::timeout(Duration::from_secs(5), handled.wait_for(|last| *last >= id)).await;
     }
 
-    fn register(self: &Arc<Self>, slot: &Slot) -> Result<Registration, String> {
+    fn register(self: &Arc<Self>, slot: &Slot, per_user: bool) -> Result<Registration, String> {
         // Parsed before taking the lock, which every event's fan-out needs.
         let op = &slot.operation;
         let key: TemplateKey = (
@@ -283,7 +279,6 @@ impl FanOut {
             op.variables.as_ref().map(|v| v.to_string()).unwrap_or_default(),
             op.operation_name.clone(),
         );
-        let per_user = depends_on_viewer(&op.query);
         let mut registry = self.registry.lock().expect("fan-out lock");
         let template = match registry.templates.get(&key).and_then(Weak::upgrade) {
             Some(template) => template,
@@ -419,8 +414,16 @@ impl FanOut {
     }
 }
 
+/// One new notification as the fan-out renders it for a class of viewers:
+/// the request carrying it yields that notification once.
+pub struct Rendering {
+    pub event: Arc<LiveEvent>,
+    pub visibility: Visibility,
+    pub role: Option<Role>,
+}
+
 /// Runs the fan-out of this process: reads the bus in commit order.
-pub fn spawn(state: AppState, schema: HeraldSchema) -> tokio::task::JoinHandle<()> {
+pub fn spawn<E: Executor>(state: AppState, executor: E) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut events = state.bus.subscribe();
         // Each product's members and roles, until memberships change.
@@ -436,7 +439,7 @@ pub fn spawn(state: AppState, schema: HeraldSchema) -> tokio::task::JoinHandle<(
                     match event.kind {
                         EventKind::Membership | EventKind::Resync => audiences.clear(),
                         EventKind::NotificationCreated => {
-                            if let Err(e) = fan_out(&state, &schema, &mut audiences, &event).await {
+                            if let Err(e) = fan_out(&state, &executor, &mut audiences, &event).await {
                                 tracing::warn!(error = %e, event = event.id, "live fan-out failed");
                                 state.fanout.all_fell_behind();
                             }
@@ -458,7 +461,7 @@ pub fn spawn(state: AppState, schema: HeraldSchema) -> tokio::task::JoinHandle<(
 
 async fn fan_out(
     state: &AppState,
-    schema: &HeraldSchema,
+    executor: &impl Executor,
     audiences: &mut HashMap<i64, Arc<HashMap<i64, Role>>>,
     event: &Arc<LiveEvent>,
 ) -> AppResult<()> {
@@ -493,7 +496,7 @@ async fn fan_out(
                 visibility: class.visibility,
                 role: class.role,
             });
-        let Some(response) = schema.execute_stream(request).next().await else {
+        let Some(response) = executor.execute_stream(request, None).next().await else {
             continue;
         };
         let payload: Arc<str> = serde_json::to_string(&response)
@@ -503,30 +506,6 @@ async fn fan_out(
     }
     state.fanout.forget_unused_templates();
     Ok(())
-}
-
-/// Whether `query` selects a field of [`VIEWER_FIELDS`] anywhere (in any
-/// operation or fragment: an over-approximation, which is safe). A query
-/// that does not parse is treated as viewer-dependent.
-pub fn depends_on_viewer(query: &str) -> bool {
-    fn selects(set: &SelectionSet) -> bool {
-        set.items.iter().any(|item| match &item.node {
-            Selection::Field(field) => {
-                VIEWER_FIELDS.contains(&field.node.name.node.as_str()) || selects(&field.node.selection_set.node)
-            }
-            Selection::InlineFragment(fragment) => selects(&fragment.node.selection_set.node),
-            // Named fragments are looked at below, on their own.
-            Selection::FragmentSpread(_) => false,
-        })
-    }
-    let Ok(document) = async_graphql::parser::parse_query(query) else {
-        return true;
-    };
-    let operations = match &document.operations {
-        DocumentOperations::Single(op) => selects(&op.node.selection_set.node),
-        DocumentOperations::Multiple(ops) => ops.values().any(|op| selects(&op.node.selection_set.node)),
-    };
-    operations || document.fragments.values().any(|f| selects(&f.node.selection_set.node))
 }
 
 #[cfg(test)]
@@ -570,14 +549,14 @@ mod tests {
                 )
             })
             .collect();
-        slots.iter().for_each(|s| s.register(&fanout).unwrap());
+        slots.iter().for_each(|s| s.register(&fanout, false).unwrap());
         let per_user = Slot::new(
             "p".into(),
             operation("subscription { notificationCreated { user { email } } }"),
             member(4),
             outbox,
         );
-        per_user.register(&fanout).unwrap();
+        per_user.register(&fanout, true).unwrap();
         assert_eq!(fanout.subscribers(), 4);
 
         // Users 1 and 2 read, 3 owns, 4 reads with a per-user query, 5 is nobody.
@@ -617,18 +596,20 @@ mod tests {
             Slot::new(format!("{n}").into(), operation(&query), member(user), outbox.clone())
         };
         let held: Vec<Slot> = (0..MAX_QUERIES_PER_USER).map(|n| slot(1, n)).collect();
-        held.iter().for_each(|s| s.register(&fanout).unwrap());
+        held.iter().for_each(|s| s.register(&fanout, false).unwrap());
         assert!(
-            slot(1, MAX_QUERIES_PER_USER).register(&fanout).is_err(),
+            slot(1, MAX_QUERIES_PER_USER).register(&fanout, false).is_err(),
             "one more is refused"
         );
-        slot(1, 0).register(&fanout).expect("the same query again is free");
+        slot(1, 0)
+            .register(&fanout, false)
+            .expect("the same query again is free");
         slot(2, MAX_QUERIES_PER_USER)
-            .register(&fanout)
+            .register(&fanout, false)
             .expect("others are not limited by it");
         drop(held[3].take_registration());
         slot(1, MAX_QUERIES_PER_USER)
-            .register(&fanout)
+            .register(&fanout, false)
             .expect("a place was freed");
     }
 
@@ -643,7 +624,7 @@ mod tests {
             member(1),
             outbox.clone(),
         );
-        slot.register(&fanout).unwrap();
+        slot.register(&fanout, false).unwrap();
         let key = fanout
             .registry
             .lock()
@@ -669,103 +650,5 @@ mod tests {
         assert!(outbox.take().frames.is_empty(), "nothing more after leaving");
         drop(slot.take_registration());
         assert_eq!(gauge.get(), 0, "leaving twice counts once");
-    }
-
-    #[test]
-    fn queries_naming_a_viewer_field_run_per_user() {
-        assert!(!depends_on_viewer(
-            "subscription { notificationCreated { id name product { id name myRole } } }"
-        ));
-        assert!(depends_on_viewer(
-            "subscription { notificationCreated { user { email } } }"
-        ));
-        assert!(depends_on_viewer(
-            "subscription { notificationCreated { ...N } } fragment N on Notification { product { productGroup { id } } }"
-        ));
-        assert!(depends_on_viewer(
-            "subscription { notificationCreated { ... on Notification { user { e: email } } } }"
-        ));
-        assert!(depends_on_viewer(
-            "subscription { notificationCreated { deliveries { id target } } }"
-        ));
-        assert!(depends_on_viewer("subscription {"));
-    }
-
-    /// Every field a `notificationCreated` selection can reach must have been
-    /// judged: either it depends only on administrator-or-not and the role
-    /// on the notification's product (listed here), or it is in
-    /// VIEWER_FIELDS. A new field fails this test until someone decides.
-    #[test]
-    fn every_field_reachable_from_a_notification_is_classified() {
-        const ROLE_ONLY: &[&str] = &[
-            "Notification.id Notification.type Notification.name Notification.message Notification.createdAt",
-            "Notification.product Notification.user Notification.function Notification.arguments",
-            "Notification.trace Notification.repeatCount Notification.repeatSince Notification.viewed",
-            "Notification.deliveries",
-            "Delivery.id Delivery.channel Delivery.status Delivery.attempts",
-            "Delivery.nextAttemptAt Delivery.lastError Delivery.lastStatusCode Delivery.history",
-            "DeliveryAttempt.attemptedAt DeliveryAttempt.durationMs DeliveryAttempt.outcome",
-            "DeliveryAttempt.statusCode DeliveryAttempt.response DeliveryAttempt.error",
-            "Product.id Product.name Product.description Product.securityGate Product.securityGateActive",
-            "Product.thresholds Product.notificationEmailTo Product.notificationMsTeamsWebhook",
-            "Product.notificationSlackWebhook Product.members Product.myRole Product.openObservationCounts",
-            "Product.observations Product.createdAt",
-            "ProductMember.user ProductMember.role",
-            "User.id User.username User.fullName User.isAdmin",
-            "Observation.id Observation.productId Observation.scanner Observation.fingerprint",
-            "Observation.title Observation.severity Observation.status Observation.createdAt Observation.updatedAt",
-            "Thresholds.critical Thresholds.high Thresholds.medium Thresholds.low Thresholds.none Thresholds.unknown",
-        ];
-        let judged: std::collections::HashSet<&str> =
-            ROLE_ONLY.iter().flat_map(|line| line.split_whitespace()).collect();
-        let sdl = crate::graphql::schema(None).sdl();
-        let document = async_graphql::parser::parse_schema(&sdl).expect("the schema parses");
-        let objects: HashMap<String, Vec<(String, String)>> = document
-            .definitions
-            .iter()
-            .filter_map(|d| match d {
-                async_graphql::parser::types::TypeSystemDefinition::Type(t) => match &t.node.kind {
-                    async_graphql::parser::types::TypeKind::Object(o) => Some((
-                        t.node.name.node.to_string(),
-                        o.fields
-                            .iter()
-                            .map(|f| {
-                                let ty = f.node.ty.node.to_string();
-                                let base = ty.trim_matches(|c| c == '[' || c == ']' || c == '!').to_owned();
-                                (f.node.name.node.to_string(), base)
-                            })
-                            .collect(),
-                    )),
-                    _ => None,
-                },
-                _ => None,
-            })
-            .collect();
-        let mut unjudged = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut queue = vec!["Notification".to_owned()];
-        while let Some(name) = queue.pop() {
-            if !seen.insert(name.clone()) {
-                continue;
-            }
-            let Some(fields) = objects.get(&name) else { continue };
-            for (field, ty) in fields {
-                if VIEWER_FIELDS.contains(&field.as_str()) {
-                    continue;
-                }
-                let qualified = format!("{name}.{field}");
-                if !judged.contains(qualified.as_str()) {
-                    unjudged.push(qualified);
-                }
-                queue.push(ty.clone());
-            }
-        }
-        for reached in ["Product", "User", "DeliveryAttempt", "Observation", "Thresholds"] {
-            assert!(seen.contains(reached), "the walk reaches {reached}");
-        }
-        assert!(
-            unjudged.is_empty(),
-            "decide whether these depend on the viewer: {unjudged:?}"
-        );
     }
 }
