@@ -99,7 +99,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Serv
     let mut background = vec![jobs::spawn_schedule(state.clone())];
     background.extend(live::publisher::spawn(state.clone()));
     let schema = graphql::schema(Some(state.clone()));
-    background.push(live::fanout::spawn(state.clone(), schema.clone()));
+    background.push(live::fanout_task::spawn(state.clone(), schema.clone()));
     let app = http::router(state.clone(), schema);
     let addr = listener.local_addr()?;
     let mut stopping = state.shutdown_signal();

@@ -22,19 +22,14 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use async_graphql::Executor;
-use futures_util::StreamExt;
 use prometheus_client::metrics::gauge::Gauge;
-use tokio::sync::{Notify, broadcast::error::RecvError, watch};
+use tokio::sync::{Notify, watch};
 
+use super::LiveEvent;
 use super::protocol::Operation;
-use super::{EventKind, LiveEvent};
-use crate::auth::{Auth, Identity};
+use crate::auth::Identity;
 use crate::domain::notification::{Visibility, visibility};
 use crate::domain::{NotificationType, Role};
-use crate::error::AppResult;
-use crate::service::access;
-use crate::state::AppState;
 
 /// Results a connection may have queued before it counts as fallen behind.
 pub const OUTBOX_CAPACITY: usize = 256;
@@ -175,7 +170,7 @@ pub struct FanOut {
     registry: Mutex<Registry>,
     gauge: Gauge,
     /// The id of the last bus event the fan-out has handled.
-    handled: watch::Sender<i64>,
+    pub(super) handled: watch::Sender<i64>,
 }
 
 /// Held by the connection while the subscription runs; dropping it ends it.
@@ -245,12 +240,12 @@ impl Slot {
 }
 
 /// Subscribers who receive the same bytes.
-struct Class {
-    template: Arc<Template>,
-    who: Arc<Identity>,
-    visibility: Visibility,
-    role: Option<Role>,
-    members: Vec<u64>,
+pub(super) struct Class {
+    pub(super) template: Arc<Template>,
+    pub(super) who: Arc<Identity>,
+    pub(super) visibility: Visibility,
+    pub(super) role: Option<Role>,
+    pub(super) members: Vec<u64>,
 }
 
 impl FanOut {
@@ -333,7 +328,7 @@ impl FanOut {
 
     /// Forgets templates nobody uses any more: a subscriber that left while
     /// a fan-out held its template could not remove it then.
-    fn forget_unused_templates(&self) {
+    pub(super) fn forget_unused_templates(&self) {
         let mut registry = self.registry.lock().expect("fan-out lock");
         registry.templates.retain(|_, template| template.strong_count() > 0);
     }
@@ -344,7 +339,7 @@ impl FanOut {
 
     /// Groups the subscribers who may see a `kind` notification into
     /// classes; `role_of` gives a non-administrator's role on its product.
-    fn classify(&self, kind: NotificationType, role_of: impl Fn(i64) -> Option<Role>) -> Vec<Class> {
+    pub(super) fn classify(&self, kind: NotificationType, role_of: impl Fn(i64) -> Option<Role>) -> Vec<Class> {
         type ClassKey = (usize, bool, Option<Role>, Option<i64>);
         let registry = self.registry.lock().expect("fan-out lock");
         let mut classes: HashMap<ClassKey, Class> = HashMap::new();
@@ -378,7 +373,7 @@ impl FanOut {
 
     /// Queues `payload` for `members`; those whose outbox is full fell
     /// behind and leave the fan-out.
-    fn send(&self, members: &[u64], payload: &Arc<str>) {
+    pub(super) fn send(&self, members: &[u64], payload: &Arc<str>) {
         let mut registry = self.registry.lock().expect("fan-out lock");
         let mut gone = Vec::new();
         for key in members {
@@ -403,7 +398,7 @@ impl FanOut {
 
     /// Every subscriber missed events (the fan-out itself fell behind, or
     /// could not read what an event needs): all are told to resubscribe.
-    fn all_fell_behind(&self) {
+    pub(super) fn all_fell_behind(&self) {
         let mut registry = self.registry.lock().expect("fan-out lock");
         for (key, s) in registry.subscribers.drain() {
             s.outbox.fell_behind(key, s.id.clone());
@@ -420,92 +415,6 @@ pub struct Rendering {
     pub event: Arc<LiveEvent>,
     pub visibility: Visibility,
     pub role: Option<Role>,
-}
-
-/// Runs the fan-out of this process: reads the bus in commit order.
-pub fn spawn<E: Executor>(state: AppState, executor: E) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut events = state.bus.subscribe();
-        // Each product's members and roles, until memberships change.
-        let mut audiences: HashMap<i64, Arc<HashMap<i64, Role>>> = HashMap::new();
-        let mut stopping = state.shutdown_signal();
-        loop {
-            let received = tokio::select! {
-                received = events.recv() => received,
-                _ = stopping.wait_for(|stop| *stop) => break,
-            };
-            match received {
-                Ok(event) => {
-                    match event.kind {
-                        EventKind::Membership | EventKind::Resync => audiences.clear(),
-                        EventKind::NotificationCreated => {
-                            if let Err(e) = fan_out(&state, &executor, &mut audiences, &event).await {
-                                tracing::warn!(error = %e, event = event.id, "live fan-out failed");
-                                state.fanout.all_fell_behind();
-                            }
-                        }
-                        EventKind::NotificationDeleted | EventKind::Viewed | EventKind::Credentials => {}
-                    }
-                    state.fanout.handled.send_replace(event.id);
-                }
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "live fan-out fell behind the event bus");
-                    audiences.clear();
-                    state.fanout.all_fell_behind();
-                }
-                Err(RecvError::Closed) => break,
-            }
-        }
-    })
-}
-
-async fn fan_out(
-    state: &AppState,
-    executor: &impl Executor,
-    audiences: &mut HashMap<i64, Arc<HashMap<i64, Role>>>,
-    event: &Arc<LiveEvent>,
-) -> AppResult<()> {
-    let Some(kind) = event.notification_type else {
-        return Ok(());
-    };
-    if state.fanout.subscribers() == 0 {
-        return Ok(());
-    }
-    let audience = match &event.product {
-        Some(product) if kind != NotificationType::Exception => match audiences.get(&product.id) {
-            Some(audience) => Some(audience.clone()),
-            None => {
-                let audience = Arc::new(access::product_audience(&state.db, product).await?);
-                audiences.insert(product.id, audience.clone());
-                Some(audience)
-            }
-        },
-        _ => None,
-    };
-    let classes = state
-        .fanout
-        .classify(kind, |user| audience.as_ref().and_then(|a| a.get(&user).copied()));
-    for class in classes {
-        let request = class
-            .template
-            .operation
-            .request()
-            .data(Auth::User((*class.who).clone()))
-            .data(Rendering {
-                event: event.clone(),
-                visibility: class.visibility,
-                role: class.role,
-            });
-        let Some(response) = executor.execute_stream(request, None).next().await else {
-            continue;
-        };
-        let payload: Arc<str> = serde_json::to_string(&response)
-            .map_err(crate::error::AppError::internal)?
-            .into();
-        state.fanout.send(&class.members, &payload);
-    }
-    state.fanout.forget_unused_templates();
-    Ok(())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! and the PostgreSQL LISTEN that wakes it when another replica wrote.
 
 pub mod fanout;
+pub mod fanout_task;
 pub mod log;
 pub mod protocol;
 pub mod publisher;
