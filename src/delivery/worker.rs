@@ -180,7 +180,7 @@ async fn start_due(state: &AppState, sends: &mut JoinSet<anyhow::Result<()>>, li
         .expect("in-flight lock")
         .extend(claimed.iter().map(|d| d.id));
     let count = claimed.len();
-    let settings = crate::service::settings::load(&state.db)
+    let settings = crate::store::settings::load(&state.db)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let base_url = settings

@@ -56,7 +56,7 @@ impl MutationRoot {
     /// Administrators only.
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> ApiResult<User> {
         let who = identity(ctx)?;
-        crate::service::access::require_admin(who)?;
+        crate::store::access::require_admin(who)?;
         let s = state(ctx);
         Ok(User(users::create(s, &s.hasher, who, input.into_new_user()?).await?))
     }
@@ -207,7 +207,7 @@ impl MutationRoot {
     /// product in the background.
     async fn update_settings(&self, ctx: &Context<'_>, input: SettingsInput) -> ApiResult<Settings> {
         let who = identity(ctx)?;
-        crate::service::access::require_admin(who)?;
+        crate::store::access::require_admin(who)?;
         let s = state(ctx);
         let changes = input.into_changes().map_err(AppError::from)?;
         Ok(settings::update(s, who, changes).await?.into())

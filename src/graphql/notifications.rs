@@ -16,7 +16,8 @@ use crate::error::AppError;
 use crate::graphql::context::{identity, state, to_id};
 use crate::graphql::error::ApiResult;
 use crate::graphql::types::{Product, User};
-use crate::service::{access, notifications};
+use crate::service::notifications;
+use crate::store::access;
 
 pub struct Notification {
     pub row: notification::Model,

@@ -12,7 +12,8 @@ use crate::graphql::notifications::{
     load_nodes,
 };
 use crate::graphql::types::{ApiToken, Product, ProductGroup, Settings, User};
-use crate::service::{access, notifications, settings, tokens, users};
+use crate::service::{notifications, tokens, users};
+use crate::store::{access, settings};
 
 /// The largest page of `notifications`.
 pub const MAX_PAGE: i32 = 100;

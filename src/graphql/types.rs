@@ -1,5 +1,5 @@
 //! GraphQL object types. Each wraps a row and resolves the fields the
-//! contract names; role-dependent fields ask `service::access`.
+//! contract names; role-dependent fields ask `store::access`.
 
 use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -12,8 +12,9 @@ use crate::graphql::context::{identity, state, to_id};
 use crate::graphql::error::ApiResult;
 use crate::graphql::limits::{list_cost, nominal, read_cost};
 use crate::service::members::Scope;
-use crate::service::stored::GateColumns;
-use crate::service::{access, gate, members, observations};
+use crate::service::{gate, members, observations};
+use crate::store::access;
+use crate::store::stored::GateColumns;
 
 /// A count or threshold per severity.
 #[derive(SimpleObject, Debug, Clone, Copy, Default)]
@@ -364,7 +365,7 @@ impl Settings {
 
 impl From<settings::Model> for Settings {
     fn from(s: settings::Model) -> Self {
-        let global = crate::service::settings::global_gate(&s);
+        let global = crate::store::settings::global_gate(&s);
         Self {
             base_url_frontend: s.base_url_frontend,
             email_from: s.email_from,

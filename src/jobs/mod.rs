@@ -149,7 +149,7 @@ pub async fn reevaluate_all_gates(state: &AppState, actor: Option<i64>) -> anyho
 }
 
 pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
-    let settings = crate::service::settings::load(&state.db)
+    let settings = crate::store::settings::load(&state.db)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let cutoff = Utc::now() - chrono::Duration::days(i64::from(settings.notification_retention_days.max(1)));

@@ -14,8 +14,8 @@ use super::{EventKind, LiveEvent};
 use crate::auth::Auth;
 use crate::domain::{NotificationType, Role};
 use crate::error::AppResult;
-use crate::service::access;
 use crate::state::AppState;
+use crate::store::access;
 
 /// Runs the fan-out of this process: reads the bus in commit order.
 pub fn spawn<E: Executor>(state: AppState, executor: E) -> tokio::task::JoinHandle<()> {

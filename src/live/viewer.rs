@@ -11,7 +11,7 @@ use crate::domain::notification::{Visibility, visibility};
 use crate::domain::{NotificationType, Role};
 use crate::entity::product;
 use crate::error::AppResult;
-use crate::service::access;
+use crate::store::access;
 
 pub struct Viewer {
     pub who: Identity,

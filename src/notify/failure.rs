@@ -12,9 +12,9 @@ use crate::domain::{EmailList, NotificationType, WebhookUrl};
 use crate::error::AppResult;
 use crate::notify::rate_limit::{self, Admission};
 use crate::notify::{NewNotification, store};
-use crate::service::settings;
 use crate::state::AppState;
 use crate::store::Scope;
+use crate::store::settings;
 
 /// Traces are cut to this many characters.
 const TRACE_MAX: usize = 16 * 1024;

@@ -15,9 +15,9 @@ use crate::domain::{Channel, DeliveryStatus, NotificationType};
 use crate::entity::{delivery, notification as notification_entity, product, product_group};
 use crate::error::{AppError, AppResult};
 use crate::live::{self, EventKind, NewEvent};
-use crate::service::stored::GateColumns;
 use crate::state::AppState;
 use crate::store::UnitOfWork;
+use crate::store::stored::GateColumns;
 
 /// A notification about to be stored.
 #[derive(Debug, Clone, Default)]
@@ -108,7 +108,7 @@ pub async fn gate_changed(txn: &UnitOfWork, app: &AppState, change: &GateChange,
         (product.id, &product.targets()),
         group_targets.as_ref().map(|(id, t)| (*id, t)),
     );
-    if !app.email_enabled(&crate::service::settings::load(txn).await?) {
+    if !app.email_enabled(&crate::store::settings::load(txn).await?) {
         recipients.retain(|r| r.channel != Channel::Email);
     }
     tracing::info!(

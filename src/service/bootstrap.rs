@@ -9,8 +9,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use crate::auth::PasswordHasher;
 use crate::entity::{settings as settings_entity, user};
 use crate::error::AppError;
-use crate::service::settings;
 use crate::service::users::{self, NewUser};
+use crate::store::settings;
 
 /// The JWT signing key: the configured one, or one generated on first start
 /// and kept in the database so that every replica and restart shares it.

@@ -10,9 +10,9 @@ use crate::domain::{ObservationStatus, SecurityGateStatus, Severity, SeverityCou
 use crate::entity::{observation, product, product_group};
 use crate::error::{AppError, AppResult};
 use crate::notify;
-use crate::service::settings;
-use crate::service::stored::GateColumns;
 use crate::state::AppState;
+use crate::store::settings;
+use crate::store::stored::GateColumns;
 use crate::store::{Scope, UnitOfWork};
 
 /// Open observations per severity.

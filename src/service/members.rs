@@ -11,8 +11,8 @@ use crate::domain::role::leaves_no_owner;
 use crate::entity::{product_group_member, product_member, user};
 use crate::error::{AppError, AppResult};
 use crate::live::{self, EventKind, NewEvent};
-use crate::service::access;
 use crate::state::AppState;
+use crate::store::access;
 use crate::store::{self, UnitOfWork};
 
 /// Who is to become (or already is) a member.

@@ -2,7 +2,6 @@
 //! transaction, and calls into `domain` for the rules. GraphQL resolvers
 //! call these and nothing below them.
 
-pub mod access;
 pub mod bootstrap;
 pub mod gate;
 pub mod members;
@@ -11,7 +10,6 @@ pub mod observations;
 pub mod product_groups;
 pub mod products;
 pub mod settings;
-pub mod stored;
 pub mod tokens;
 pub mod users;
 

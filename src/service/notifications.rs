@@ -19,9 +19,9 @@ use crate::error::{AppError, AppResult};
 use crate::live::log::Seen;
 use crate::live::{self, EventKind, NewEvent};
 use crate::notify::counters;
-use crate::service::access;
 use crate::state::AppState;
 use crate::store::Scope;
+use crate::store::access;
 
 /// The most ids one bulk mutation takes (as SecObserve).
 pub const MAX_BULK_IDS: usize = 250;
@@ -354,7 +354,7 @@ pub async fn send_test(app: &AppState, who: &Identity, channel: Channel, target:
     access::require_admin(who)?;
     let target = match channel {
         Channel::Email => {
-            let settings = crate::service::settings::load(&app.db).await?;
+            let settings = crate::store::settings::load(&app.db).await?;
             if !app.email_enabled(&settings) {
                 return Err(AppError::invalid(
                     "channel",

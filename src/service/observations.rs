@@ -9,9 +9,10 @@ use crate::domain::import::{self, ExistingObservation, ImportedFinding};
 use crate::domain::{Name, ObservationStatus, Role, SecurityGateStatus, Severity};
 use crate::entity::observation;
 use crate::error::{AppError, AppResult};
-use crate::service::{access, gate, unique_violation_as};
+use crate::service::{gate, unique_violation_as};
 use crate::state::AppState;
 use crate::store::Scope;
+use crate::store::access;
 
 /// A new observation entered by hand.
 #[derive(Debug, Clone)]

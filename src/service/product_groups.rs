@@ -5,9 +5,10 @@ use crate::auth::Identity;
 use crate::domain::{ProductChanges, ProductSpec, Role};
 use crate::entity::{product_group, product_group_member};
 use crate::error::{AppError, AppResult};
-use crate::service::stored::GateColumnsMut;
-use crate::service::{access, gate, unique_violation_as};
+use crate::service::{gate, unique_violation_as};
 use crate::state::AppState;
+use crate::store::access;
+use crate::store::stored::GateColumnsMut;
 
 const DUPLICATE_NAME: &str = "a product group with this name already exists";
 

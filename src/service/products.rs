@@ -7,10 +7,11 @@ use crate::domain::{Patch, ProductChanges, ProductSpec, Role};
 use crate::entity::{product, product_member};
 use crate::error::{AppError, AppResult};
 use crate::live::{self, EventKind, NewEvent};
-use crate::service::stored::GateColumnsMut;
-use crate::service::{access, gate, unique_violation_as};
+use crate::service::{gate, unique_violation_as};
 use crate::state::AppState;
 use crate::store::Scope;
+use crate::store::access;
+use crate::store::stored::GateColumnsMut;
 
 const DUPLICATE_NAME: &str = "a product with this name already exists";
 

@@ -1,35 +1,14 @@
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, IntoActiveModel};
 
 use crate::auth::Identity;
-use crate::domain::{GlobalGate, SettingsChanges, Threshold};
+use crate::domain::{SettingsChanges, Threshold};
 use crate::entity::settings;
-use crate::error::{AppError, AppResult};
-use crate::service::access::require_admin;
+use crate::error::AppResult;
 use crate::state::AppState;
+use crate::store::access::require_admin;
+use crate::store::settings::load;
 use crate::store::{Job, JobContext, enqueue};
-
-pub async fn load(db: &impl ConnectionTrait) -> AppResult<settings::Model> {
-    settings::Entity::find_by_id(settings::ID)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the settings row is missing")))
-}
-
-pub fn global_gate(s: &settings::Model) -> GlobalGate {
-    GlobalGate {
-        active: s.security_gate_active,
-        thresholds: [
-            s.threshold_critical,
-            s.threshold_high,
-            s.threshold_medium,
-            s.threshold_low,
-            s.threshold_none,
-            s.threshold_unknown,
-        ]
-        .map(Threshold::stored),
-    }
-}
 
 /// Applies an administrator's changes. A change to the global gate
 /// enqueues the re-evaluation of every product in the same transaction.

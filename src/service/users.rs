@@ -6,8 +6,9 @@ use crate::domain::text::{self, Lines, PASSWORD_MAX_LEN};
 use crate::domain::{EmailAddress, ValidationError};
 use crate::entity::user;
 use crate::error::{AppError, AppResult};
-use crate::service::{access::require_admin, unique_violation_as};
+use crate::service::unique_violation_as;
 use crate::state::AppState;
+use crate::store::access::require_admin;
 
 /// A user account to create, validated.
 #[derive(Debug, Clone)]
