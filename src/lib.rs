@@ -97,7 +97,7 @@ pub async fn start(config: Config, listener: TcpListener) -> anyhow::Result<Serv
     let worker = state.config.run_worker.then(|| delivery::worker::spawn(state.clone()));
     let jobs = jobs::spawn_worker(state.clone());
     let mut background = vec![jobs::spawn_schedule(state.clone())];
-    background.extend(live::publisher::spawn(state.clone()));
+    background.extend(live::publisher::spawn(state.clone()).await?);
     let schema = graphql::schema(Some(state.clone()));
     background.push(live::fanout_task::spawn(state.clone(), schema.clone()));
     let app = http::router(state.clone(), schema);

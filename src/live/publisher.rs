@@ -22,23 +22,19 @@ const POLL: Duration = Duration::from_secs(1);
 /// (one that writes no event of its own wakes nobody when it ends).
 const HELD_RETRY: Duration = Duration::from_millis(5);
 
-pub fn spawn(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
+/// Starts the publisher (and, on PostgreSQL, the listener and the notifier
+/// of the other replicas). Where the log stands is read here, before the
+/// server answers anyone: subscribers start from now and earlier events
+/// are history, so a change made once this server is ready must come after
+/// that point, never be taken for history.
+pub async fn spawn(state: AppState) -> Result<Vec<tokio::task::JoinHandle<()>>, sea_orm::DbErr> {
+    let mut cursor = log::start(&state.db).await?;
     let mut tasks = Vec::new();
     if state.db.get_database_backend() == DbBackend::Postgres {
         tasks.push(spawn_listener(state.clone()));
         tasks.push(spawn_replica_notifier(state.clone()));
     }
     tasks.push(tokio::spawn(async move {
-        // Subscribers start from now: earlier events are history.
-        let mut cursor = loop {
-            match log::start(&state.db).await {
-                Ok(c) => break c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "reading where the event log stands failed");
-                    tokio::time::sleep(POLL).await;
-                }
-            }
-        };
         let mut stopping = state.shutdown_signal();
         let mut held_retry = HELD_RETRY;
         while !state.is_shutting_down() {
@@ -65,7 +61,7 @@ pub fn spawn(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
             }
         }
     }));
-    tasks
+    Ok(tasks)
 }
 
 struct Published {
