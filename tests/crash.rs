@@ -194,11 +194,13 @@ async fn a_job_cut_off_by_a_crash_runs_again_after_its_lease() {
         assert!(Instant::now() < deadline, "the job never reached the product");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let job = db
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, JOB))
-        .await
-        .expect("job row")
-        .expect("the settings change enqueued the job");
+    let job_row = || async {
+        db.query_one_raw(Statement::from_string(DbBackend::Postgres, JOB))
+            .await
+            .expect("read the job row")
+            .expect("the settings change enqueued the job")
+    };
+    let job = job_row().await;
     assert_eq!(job.try_get::<i32>("", "attempts").unwrap(), 1);
     assert!(!job.try_get::<bool>("", "done").unwrap());
 
@@ -214,11 +216,7 @@ async fn a_job_cut_off_by_a_crash_runs_again_after_its_lease() {
         assert!(Instant::now() < deadline, "the job was not run again within {WAIT:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let job = db
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, JOB))
-        .await
-        .expect("job row")
-        .expect("still there, finished");
+    let job = job_row().await;
     assert_eq!(job.try_get::<i32>("", "attempts").unwrap(), 2, "run again once");
     assert!(job.try_get::<bool>("", "done").unwrap());
     assert_eq!(job.try_get::<Option<String>>("", "last_error").unwrap(), None);
