@@ -88,6 +88,11 @@ async fn a_name_that_looks_like_markup_arrives_as_text(engine: Engine) {
     );
     let facts = card["body"][1]["facts"].as_array().unwrap();
     assert_eq!(facts[0], json!({ "title": "Product", "value": escaped }));
+    // The status comes from the stored notification, not its display text.
+    assert!(
+        facts.contains(&json!({ "title": "Security gate", "value": "Failed" })),
+        "{facts:?}"
+    );
     let mut found = Vec::new();
     strings(card, String::new(), &mut found);
     for (at, text) in found {

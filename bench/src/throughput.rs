@@ -42,10 +42,10 @@ pub async fn run(bench: &Bench, args: &Args) -> anyhow::Result<Outcome> {
     let notification_id = {
         let sql = match backend {
             DbBackend::Postgres => {
-                "INSERT INTO notifications (type, name, product_id, created_at) VALUES ('SECURITY_GATE', 'Security gate has changed to Failed', $1, $2) RETURNING id"
+                "INSERT INTO notifications (type, name, gate_status, product_id, created_at) VALUES ('SECURITY_GATE', 'Security gate has changed to Failed', 'FAILED', $1, $2) RETURNING id"
             }
             _ => {
-                "INSERT INTO notifications (type, name, product_id, created_at) VALUES ('SECURITY_GATE', 'Security gate has changed to Failed', ?, ?) RETURNING id"
+                "INSERT INTO notifications (type, name, gate_status, product_id, created_at) VALUES ('SECURITY_GATE', 'Security gate has changed to Failed', 'FAILED', ?, ?) RETURNING id"
             }
         };
         let row = db

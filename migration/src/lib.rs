@@ -8,6 +8,7 @@ mod m20261125_000003_events;
 mod m20261202_000001_delivery_target_origin;
 mod m20261203_000001_event_xid;
 mod m20261203_000002_jobs;
+mod m20261203_000003_notification_gate_status;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_delivery_target_origin::Migration),
             Box::new(m20261203_000001_event_xid::Migration),
             Box::new(m20261203_000002_jobs::Migration),
+            Box::new(m20261203_000003_notification_gate_status::Migration),
         ]
     }
 }

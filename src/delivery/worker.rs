@@ -246,12 +246,18 @@ async fn render(
         None => None,
     };
     let kind: NotificationType = n.kind.parse().map_err(anyhow::Error::msg)?;
+    let gate: Option<SecurityGateStatus> = n
+        .gate_status
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let content = NotificationContent {
         kind,
         name: &n.name,
         message: n.message.as_deref(),
         product: product.as_ref().map(|p| (p.id, p.name.as_str())),
-        gate: SecurityGateStatus::from_gate_name(&n.name),
+        gate,
         user: user.as_ref().map(|u| u.username.as_str()),
         function: n.function.as_deref(),
         arguments: n.arguments.as_deref(),

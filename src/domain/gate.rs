@@ -137,16 +137,6 @@ impl SecurityGateStatus {
     }
 }
 
-impl SecurityGateStatus {
-    /// The status a stored gate notification names (`… has changed to Failed`).
-    pub fn from_gate_name(name: &str) -> Option<Self> {
-        let label = name.rsplit(' ').next()?;
-        [Self::Passed, Self::Failed, Self::None]
-            .into_iter()
-            .find(|s| s.label() == label)
-    }
-}
-
 impl FromStr for SecurityGateStatus {
     type Err = String;
 

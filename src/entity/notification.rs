@@ -18,6 +18,9 @@ pub struct Model {
     pub repeat_count: Option<i64>,
     pub repeat_since: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// SECURITY_GATE notifications: the status the gate moved to (PASSED,
+    /// FAILED or NONE).
+    pub gate_status: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

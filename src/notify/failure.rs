@@ -131,6 +131,7 @@ pub async fn report(state: &AppState, failure: Failure) -> AppResult<Option<i64>
             arguments: failure.arguments,
             trace: Some(failure.trace),
             repeat,
+            gate: None,
         },
         &recipients,
     )

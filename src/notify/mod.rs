@@ -11,7 +11,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait};
 
 use crate::domain::gate::GateChange;
 use crate::domain::notification::{self, Recipient};
-use crate::domain::{Channel, DeliveryStatus, NotificationType};
+use crate::domain::{Channel, DeliveryStatus, NotificationType, SecurityGateStatus};
 use crate::entity::{delivery, notification as notification_entity, product, product_group};
 use crate::error::{AppError, AppResult};
 use crate::live::{self, EventKind, NewEvent};
@@ -31,6 +31,8 @@ pub struct NewNotification {
     pub arguments: Option<String>,
     pub trace: Option<String>,
     pub repeat: Option<(i64, chrono::DateTime<chrono::Utc>)>,
+    /// The status a gate moved to (SECURITY_GATE notifications).
+    pub gate: Option<SecurityGateStatus>,
 }
 
 /// Stores a notification and one PENDING outbox row per recipient, due now.
@@ -56,6 +58,7 @@ pub async fn store(
         repeat_count: Set(new.repeat.map(|(n, _)| n)),
         repeat_since: Set(new.repeat.map(|(_, since)| since)),
         created_at: Set(now),
+        gate_status: Set(new.gate.map(|g| g.as_str().to_owned())),
     }
     .insert(db)
     .await?;
@@ -125,6 +128,7 @@ pub async fn gate_changed(txn: &UnitOfWork, app: &AppState, change: &GateChange,
         NewNotification {
             kind: Some(NotificationType::SecurityGate),
             name: notification::gate_name(change.to),
+            gate: Some(change.to),
             product_id: Some(change.product_id),
             user_id: actor,
             ..Default::default()
