@@ -47,15 +47,11 @@ async fn a_crash_between_claim_and_record_resends_after_the_lease(engine: Engine
     let mut first = start("first", &database.url).await;
     let token = first.login().await;
     let product = first
-        .ok(
+        .product(
             &token,
-            "mutation($i: ProductInput!) { createProduct(input: $i) { id } }",
-            json!({ "i": { "name": "crash-test", "notificationSlackWebhook": hooks.url("/crash") } }),
+            json!({ "name": "crash-test", "notificationSlackWebhook": hooks.url("/crash") }),
         )
-        .await["createProduct"]["id"]
-        .as_str()
-        .expect("product id")
-        .to_owned();
+        .await;
     let imported = first
         .ok(
             &token,
@@ -141,16 +137,7 @@ async fn a_job_cut_off_by_a_crash_runs_again_after_its_lease() {
     let launch = |name| Launch::new(name, &database.url).env("HERALD_JOB_LEASE_SECONDS", LEASE_SECONDS.to_string());
     let mut first = launch("job-first").start().await;
     let token = first.login().await;
-    let product = first
-        .ok(
-            &token,
-            "mutation { createProduct(input: { name: \"job-crash\" }) { id } }",
-            json!({}),
-        )
-        .await["createProduct"]["id"]
-        .as_str()
-        .expect("product id")
-        .to_owned();
+    let product = first.product(&token, json!({ "name": "job-crash" })).await;
     let imported = first
         .ok(
             &token,

@@ -27,15 +27,11 @@ async fn two_replicas_share_subscribers_and_the_outbox() {
     let admin = a.login().await;
 
     let product = a
-        .ok(
+        .product(
             &admin,
-            "mutation($i: ProductInput!) { createProduct(input: $i) { id } }",
-            json!({ "i": { "name": "shared", "notificationSlackWebhook": hooks.url("/shared") } }),
+            json!({ "name": "shared", "notificationSlackWebhook": hooks.url("/shared") }),
         )
-        .await["createProduct"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .await;
     let member_id = a
         .ok(
             &admin,

@@ -91,19 +91,6 @@ async fn refused(herald: &Herald, token: Option<&str>, query: &str, variables: V
     error_code(&body).to_owned()
 }
 
-async fn create_product(herald: &Herald, token: &str, input: Value) -> String {
-    herald
-        .ok(
-            token,
-            "mutation($i: ProductInput!) { createProduct(input: $i) { id } }",
-            json!({ "i": input }),
-        )
-        .await["createProduct"]["id"]
-        .as_str()
-        .expect("product id")
-        .to_owned()
-}
-
 /// Imports one critical finding, which fails the product's gate.
 async fn flip_gate(herald: &Herald, token: &str, product: &str) {
     let data = herald
@@ -431,13 +418,13 @@ async fn secrets_never_reach_the_log(engine: Engine, format: LogFormat) {
         .as_str()
         .expect("group id")
         .to_owned();
-    let p1 = create_product(
-        &herald,
-        &admin,
-        json!({ "name": "p1", "notificationSlackWebhook": url(&ok_hook, 0),
+    let p1 = herald
+        .product(
+            &admin,
+            json!({ "name": "p1", "notificationSlackWebhook": url(&ok_hook, 0),
                 "notificationEmailTo": ["secteam@example.com", "alice@example.com"] }),
-    )
-    .await;
+        )
+        .await;
     herald
         .ok(
             &admin,
@@ -445,19 +432,21 @@ async fn secrets_never_reach_the_log(engine: Engine, format: LogFormat) {
             json!({ "id": p1, "i": { "notificationMsTeamsWebhook": url(&ok_hook, 1) } }),
         )
         .await;
-    let p2 = create_product(
-        &herald,
-        &admin,
-        json!({ "name": "p2", "notificationSlackWebhook": url(&flaky_hook, 2) }),
-    )
-    .await;
-    let p3 = create_product(
-        &herald,
-        &admin,
-        json!({ "name": "p3", "notificationSlackWebhook": url(&hanging_hook, 3) }),
-    )
-    .await;
-    let p4 = create_product(&herald, &admin, json!({ "name": "p4", "productGroupId": group })).await;
+    let p2 = herald
+        .product(
+            &admin,
+            json!({ "name": "p2", "notificationSlackWebhook": url(&flaky_hook, 2) }),
+        )
+        .await;
+    let p3 = herald
+        .product(
+            &admin,
+            json!({ "name": "p3", "notificationSlackWebhook": url(&hanging_hook, 3) }),
+        )
+        .await;
+    let p4 = herald
+        .product(&admin, json!({ "name": "p4", "productGroupId": group }))
+        .await;
     // The script imports with its API token.
     flip_gate(&herald, &api_token, &p1).await;
     for product in [&p2, &p3, &p4] {
@@ -529,12 +518,12 @@ async fn secrets_never_reach_the_log(engine: Engine, format: LogFormat) {
     let guarded = start("guarded", &guarded_database.url, format, false, &smtp_url).await;
     let guarded_admin = guarded.login().await;
     tokens.push(("the guarded server's session token".into(), guarded_admin.clone()));
-    let refused_product = create_product(
-        &guarded,
-        &guarded_admin,
-        json!({ "name": "refused", "notificationSlackWebhook": url(&ok_hook, 8) }),
-    )
-    .await;
+    let refused_product = guarded
+        .product(
+            &guarded_admin,
+            json!({ "name": "refused", "notificationSlackWebhook": url(&ok_hook, 8) }),
+        )
+        .await;
     flip_gate(&guarded, &guarded_admin, &refused_product).await;
     let metadata = format!("http://169.254.169.254{}", hook_path(HOOK_SECRETS[9].0));
     let guarded_tests = vec![send_test(&guarded, &guarded_admin, "SLACK", &metadata).await];

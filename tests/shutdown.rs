@@ -79,19 +79,15 @@ async fn sigterm_while_deliveries_are_in_flight_loses_nothing(engine: Engine) {
         .to_owned();
     for name in ["alpha", "beta"] {
         let product = first
-            .ok(
+            .product(
                 &token,
-                "mutation($i: ProductInput!) { createProduct(input: $i) { id } }",
-                json!({ "i": {
+                json!({
                     "name": name,
                     "productGroupId": group,
                     "notificationSlackWebhook": hooks.url(&format!("/{name}")),
-                } }),
+                }),
             )
-            .await["createProduct"]["id"]
-            .as_str()
-            .expect("product id")
-            .to_owned();
+            .await;
         let imported = first
             .ok(
                 &token,

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{ADMIN_PASSWORD, JWT_SECRET};
 
@@ -244,6 +244,18 @@ impl Herald {
             self.name
         );
         body["data"].clone()
+    }
+
+    /// Creates a product as `token` and returns its id (as `TestApp::product`).
+    pub async fn product(&self, token: &str, input: Value) -> String {
+        let data = self
+            .ok(
+                token,
+                "mutation($i: ProductInput!) { createProduct(input: $i) { id } }",
+                json!({ "i": input }),
+            )
+            .await;
+        data["createProduct"]["id"].as_str().expect("product id").to_owned()
     }
 
     /// Logs in as `username`; panics when that fails.
