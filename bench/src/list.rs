@@ -1,6 +1,7 @@
 //! list: `notifications(first: 25)` under concurrent load on a table of a
-//! million notifications, as the administrator and as a member of a tenth of
-//! the products.
+//! million notifications, as the administrator, as a member of a tenth of
+//! the products, and as the worst case for a member: one whose only product
+//! holds just the oldest notifications.
 
 use std::time::{Duration, Instant};
 
@@ -67,17 +68,15 @@ pub async fn run(bench: &Bench, args: &Args) -> anyhow::Result<Outcome> {
         "list: {} notifications over {} products; member of {}; {} clients × {} s per role",
         args.rows, args.products, args.member_products, args.clients, args.seconds
     );
-    let (member_token, expected_admin, expected_member) = seed_data(bench, args).await?;
-    println!("expected totalCount: admin {expected_admin}, member {expected_member}");
+    let readers = seed_data(bench, args).await?;
+    for r in &readers {
+        println!("expected totalCount: {} {}", r.role, r.expected);
+    }
 
     let mut results = Vec::new();
-    let results_token = member_token.clone();
-    for (role, token, expected) in [
-        ("admin", bench.admin_token.clone(), expected_admin),
-        ("member", member_token, expected_member),
-    ] {
-        warm_up(bench, &token, expected, args.warmup).await?;
-        results.push(load(bench, args, role, &token, expected).await);
+    for r in &readers {
+        warm_up(bench, &r.token, r.expected, args.warmup).await?;
+        results.push(load(bench, args, r.role, &r.token, r.expected).await);
     }
 
     println!();
@@ -122,7 +121,8 @@ pub async fn run(bench: &Bench, args: &Args) -> anyhow::Result<Outcome> {
         }
     }
     if args.explain {
-        explain(bench, &[("admin", &bench.admin_token), ("member", &results_token)]).await?;
+        let roles: Vec<(&str, &str)> = readers.iter().map(|r| (r.role, r.token.as_str())).collect();
+        explain(bench, &roles).await?;
     }
     Ok(Outcome {
         errors,
@@ -224,9 +224,19 @@ async fn explain_on_second_server(bench: &Bench, roles: &[(&str, &str)]) -> anyh
     Ok(())
 }
 
-/// Products, the member and the notifications; returns the member's token
-/// and the totals each role should see.
-async fn seed_data(bench: &Bench, args: &Args) -> anyhow::Result<(String, i64, i64)> {
+/// One who reads the list in the run, and the total they should see.
+struct Reader {
+    role: &'static str,
+    token: String,
+    expected: i64,
+}
+
+/// Notifications of the worst-case member's one product: the oldest ones.
+const OLD_ONLY: i64 = 30;
+
+/// Products, the members and the notifications; returns who reads the list
+/// and the totals they should see.
+async fn seed_data(bench: &Bench, args: &Args) -> anyhow::Result<Vec<Reader>> {
     let db = bench.db();
     let backend = bench.backend();
     let started = Instant::now();
@@ -281,6 +291,17 @@ async fn seed_data(bench: &Bench, args: &Args) -> anyhow::Result<(String, i64, i
         [(args.rows as i64).into()],
     ))
     .await?;
+    // The worst case for a member: a product whose notifications are the
+    // oldest in the table, so the newest-first page finds none near the top.
+    let old_product = bench.create_product(json!({ "name": "bench-old-only" })).await?;
+    db.execute_unprepared(&format!(
+        "UPDATE notifications SET product_id = {old_product} WHERE id IN
+         (SELECT id FROM notifications WHERE type = 'SECURITY_GATE' ORDER BY id LIMIT {OLD_ONLY})"
+    ))
+    .await?;
+    let old_member_id = bench.create_user("old-member").await?;
+    bench.set_member(&old_product, &old_member_id, "READER").await?;
+    let old_member_token = bench.login("old-member", USER_PASSWORD).await?;
     let counters = seed::refill_counters(bench).await?;
     db.execute_unprepared("VACUUM (ANALYZE) notifications").await?;
     db.execute_unprepared("ANALYZE").await?;
@@ -301,7 +322,23 @@ async fn seed_data(bench: &Bench, args: &Args) -> anyhow::Result<(String, i64, i
              AND product_id IN (SELECT product_id FROM product_members WHERE user_id = {member_id})"
         ))
         .await?;
-    Ok((member_token, expected_admin, expected_member))
+    Ok(vec![
+        Reader {
+            role: "admin",
+            token: bench.admin_token.clone(),
+            expected: expected_admin,
+        },
+        Reader {
+            role: "member",
+            token: member_token,
+            expected: expected_member,
+        },
+        Reader {
+            role: "old-only member",
+            token: old_member_token,
+            expected: OLD_ONLY,
+        },
+    ])
 }
 
 /// What is wrong with one answer, if anything.
