@@ -786,6 +786,8 @@ async fn a_members_pages_merge_their_products_newest_first(engine: Engine) {
         json!({ "unviewedOnly": false }),
         json!({ "search": "passed" }),
         json!({ "type": "SECURITY_GATE" }),
+        json!({ "unviewedOnly": true }),
+        json!({ "productId": mine[0] }),
     ] {
         // A page of 40 holds all 20, within the query budget.
         let everything = app.ok(&admin, LIST, json!({ "f": filter, "first": 40 })).await["notifications"].clone();

@@ -78,6 +78,15 @@ pub fn visibility(kind: NotificationType, is_admin: bool, role_on_product: Optio
     }
 }
 
+/// The kinds a member of a notification's product sees, whatever their
+/// role: [`visibility`] read as the SQL that lists and counts use.
+pub fn kinds_members_see() -> impl Iterator<Item = NotificationType> {
+    NotificationType::ALL
+        .iter()
+        .copied()
+        .filter(|kind| visibility(*kind, false, Some(Role::Reader)) != Visibility::Hidden)
+}
+
 /// Deleting removes a notification for everybody: administrators, or the
 /// OWNER of its product.
 pub fn may_delete(is_admin: bool, role_on_product: Option<Role>) -> bool {
@@ -378,6 +387,21 @@ mod tests {
             assert_eq!(visibility(SecurityGate, false, Some(role)), Visibility::Full);
             assert_eq!(visibility(Task, false, Some(role)), Visibility::WithoutDetails);
             assert_eq!(visibility(Exception, false, Some(role)), Visibility::Hidden);
+        }
+    }
+
+    #[test]
+    fn what_members_see_does_not_depend_on_their_role() {
+        // The SQL form (`store::sight`) keeps a row by its kind and whether
+        // the user holds any role on its product; that is only the rule while
+        // hiding never depends on which role.
+        let kinds: Vec<_> = kinds_members_see().collect();
+        assert_eq!(kinds, [NotificationType::SecurityGate, NotificationType::Task]);
+        for kind in NotificationType::ALL {
+            for role in Role::ALL {
+                let hidden = visibility(*kind, false, Some(role)) == Visibility::Hidden;
+                assert_eq!(hidden, !kinds.contains(kind), "{kind:?} for {role:?}");
+            }
         }
     }
 

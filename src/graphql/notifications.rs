@@ -7,9 +7,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::auth::Identity;
 
-use crate::domain::notification::{
-    TargetOrigin, Visibility, masked_target, may_read_target, visibility as domain_visibility,
-};
+use crate::domain::notification::{TargetOrigin, Visibility, masked_target, may_read_target};
 use crate::domain::{Channel, DeliveryStatus, NotificationType, Role};
 use crate::entity::{delivery, delivery_attempt, notification, product, user};
 use crate::error::AppError;
@@ -18,6 +16,7 @@ use crate::graphql::error::ApiResult;
 use crate::graphql::types::{Product, User};
 use crate::service::notifications;
 use crate::store::access;
+use crate::store::sight::Sight;
 
 pub struct Notification {
     pub row: notification::Model,
@@ -38,6 +37,7 @@ pub struct Notification {
 pub async fn load_nodes(
     db: &DatabaseConnection,
     who: &Identity,
+    sight: &Sight,
     rows: Vec<notification::Model>,
 ) -> Result<Vec<Notification>, AppError> {
     let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
@@ -47,7 +47,6 @@ pub async fn load_nodes(
         .filter(product::Column::Id.is_in(product_ids))
         .all(db)
         .await?;
-    let roles = access::roles_on(db, who, &products).await?;
     let user_ids: Vec<i64> = rows.iter().filter_map(|n| n.user_id).collect();
     let users = user::Entity::find()
         .filter(user::Column::Id.is_in(user_ids))
@@ -56,11 +55,8 @@ pub async fn load_nodes(
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let kind: NotificationType = row.kind.parse().unwrap_or(NotificationType::Exception);
-        let role = match row.product_id {
-            Some(id) => roles.get(&id).copied(),
-            None => who.is_admin().then_some(Role::Owner),
-        };
-        let visibility = domain_visibility(kind, who.is_admin(), role);
+        let role = sight.role_on(row.product_id);
+        let visibility = sight.visibility(kind, row.product_id);
         if visibility == Visibility::Hidden {
             continue;
         }
@@ -69,7 +65,7 @@ pub async fn load_nodes(
             .and_then(|id| products.iter().find(|p| p.id == id))
             .map(|p| Product {
                 row: p.clone(),
-                role: roles.get(&p.id).copied(),
+                role: sight.role_on(Some(p.id)),
             });
         out.push(Notification {
             role,

@@ -13,6 +13,7 @@ use crate::graphql::notifications::{
 };
 use crate::graphql::types::{ApiToken, Product, ProductGroup, Settings, User};
 use crate::service::{notifications, tokens, users};
+use crate::store::sight::Sight;
 use crate::store::{access, settings};
 
 /// The largest page of `notifications`.
@@ -39,8 +40,7 @@ impl QueryRoot {
     /// The products the caller is a member of (all of them for administrators).
     #[graphql(complexity = "list_cost(nominal::PRODUCTS, child_complexity)")]
     async fn products(&self, ctx: &Context<'_>) -> ApiResult<Vec<Product>> {
-        let rows = access::visible_products(&state(ctx).db, identity(ctx)?).await?;
-        Product::load_all(ctx, rows).await
+        Product::visible(ctx, |_| true).await
     }
 
     async fn product(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Product>> {
@@ -102,8 +102,9 @@ impl QueryRoot {
         let after = after.as_deref().map(decode_cursor).transpose()?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let db = &state(ctx).db;
-        let (rows, has_next_page, total) = notifications::page(db, who, &filter, first as u64, after).await?;
-        let edges: Vec<NotificationEdge> = load_nodes(db, who, rows)
+        let sight = Sight::of(db, who).await?;
+        let (rows, has_next_page, total) = notifications::page(db, who, &sight, &filter, first as u64, after).await?;
+        let edges: Vec<NotificationEdge> = load_nodes(db, who, &sight, rows)
             .await?
             .into_iter()
             .map(|node| NotificationEdge {
@@ -130,7 +131,8 @@ impl QueryRoot {
         };
         // load_nodes decides visibility (and drops what is hidden) while it
         // loads the product and roles; deciding it here too would do it twice.
-        Ok(load_nodes(db, who, vec![row]).await?.pop())
+        let sight = Sight::of(db, who).await?;
+        Ok(load_nodes(db, who, &sight, vec![row]).await?.pop())
     }
 
     /// How many notifications the caller may see and has not viewed.

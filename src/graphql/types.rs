@@ -14,6 +14,7 @@ use crate::graphql::limits::{list_cost, nominal, read_cost};
 use crate::service::members::Scope;
 use crate::service::{gate, members, observations};
 use crate::store::access;
+use crate::store::sight::Sight;
 use crate::store::stored::GateColumns;
 
 /// A count or threshold per severity.
@@ -133,13 +134,17 @@ impl Product {
         Ok(Self { row, role })
     }
 
-    /// Many products with the caller's roles, in a fixed number of queries.
-    pub async fn load_all(ctx: &Context<'_>, rows: Vec<product::Model>) -> ApiResult<Vec<Self>> {
-        let roles = access::roles_on(&state(ctx).db, identity(ctx)?, &rows).await?;
+    /// The products the caller sees, with their roles, in one query for
+    /// the roles and one for the products; `keep` picks among them.
+    pub async fn visible(ctx: &Context<'_>, keep: impl Fn(&product::Model) -> bool) -> ApiResult<Vec<Self>> {
+        let db = &state(ctx).db;
+        let sight = Sight::of(db, identity(ctx)?).await?;
+        let rows = access::visible_products(db, &sight).await?;
         Ok(rows
             .into_iter()
+            .filter(|row| keep(row))
             .map(|row| Self {
-                role: roles.get(&row.id).copied(),
+                role: sight.role_on(Some(row.id)),
                 row,
             })
             .collect())
@@ -292,12 +297,7 @@ impl ProductGroup {
     /// The group's products that the caller sees.
     #[graphql(complexity = "list_cost(nominal::GROUP_PRODUCTS, child_complexity)")]
     async fn products(&self, ctx: &Context<'_>) -> ApiResult<Vec<Product>> {
-        let all = access::visible_products(&state(ctx).db, identity(ctx)?).await?;
-        let rows = all
-            .into_iter()
-            .filter(|p| p.product_group_id == Some(self.row.id))
-            .collect();
-        Product::load_all(ctx, rows).await
+        Product::visible(ctx, |p| p.product_group_id == Some(self.row.id)).await
     }
 }
 

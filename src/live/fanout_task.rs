@@ -12,10 +12,11 @@ use tokio::sync::broadcast::error::RecvError;
 use super::fanout::Rendering;
 use super::{EventKind, LiveEvent};
 use crate::auth::Auth;
-use crate::domain::{NotificationType, Role};
+use crate::domain::Role;
+use crate::domain::notification;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::store::access;
+use crate::store::sight;
 
 /// Runs the fan-out of this process: reads the bus in commit order.
 pub fn spawn<E: Executor>(state: AppState, executor: E) -> tokio::task::JoinHandle<()> {
@@ -67,10 +68,11 @@ async fn fan_out(
         return Ok(());
     }
     let audience = match &event.product {
-        Some(product) if kind != NotificationType::Exception => match audiences.get(&product.id) {
+        // Members see only some kinds; for the rest, nobody's role matters.
+        Some(product) if notification::kinds_members_see().any(|k| k == kind) => match audiences.get(&product.id) {
             Some(audience) => Some(audience.clone()),
             None => {
-                let audience = Arc::new(access::product_audience(&state.db, product).await?);
+                let audience = Arc::new(sight::audience(&state.db, product.id).await?);
                 audiences.insert(product.id, audience.clone());
                 Some(audience)
             }

@@ -1,52 +1,33 @@
-//! What one subscriber may see of an event, with its roles cached until a
+//! What one subscriber may see of an event, with its [`Sight`] kept until a
 //! membership change concerns it.
 
-use std::collections::HashMap;
-
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 
 use super::{EventKind, LiveEvent};
 use crate::auth::Identity;
-use crate::domain::notification::{Visibility, visibility};
-use crate::domain::{NotificationType, Role};
-use crate::entity::product;
+use crate::domain::notification::Visibility;
 use crate::error::AppResult;
-use crate::store::access;
+use crate::store::sight::Sight;
 
 pub struct Viewer {
     pub who: Identity,
-    roles: HashMap<i64, Option<Role>>,
+    sight: Option<Sight>,
 }
 
 impl Viewer {
     pub fn new(who: Identity) -> Self {
-        Self {
-            who,
-            roles: HashMap::new(),
-        }
+        Self { who, sight: None }
     }
 
-    /// Drops cached roles when memberships changed for this user (or anyone).
+    /// Forgets the sight when memberships changed for this user (or anyone).
     /// Returns whether the event was such a change.
     pub fn observe(&mut self, event: &LiveEvent) -> bool {
         let concerns_me = matches!(event.kind, EventKind::Membership | EventKind::Resync)
             && event.user_id.is_none_or(|u| u == self.who.user_id());
         if concerns_me {
-            self.roles.clear();
+            self.sight = None;
         }
         concerns_me
-    }
-
-    pub async fn role_on(&mut self, db: &DatabaseConnection, product_id: i64) -> AppResult<Option<Role>> {
-        if let Some(role) = self.roles.get(&product_id) {
-            return Ok(*role);
-        }
-        let role = match product::Entity::find_by_id(product_id).one(db).await? {
-            Some(p) => access::product_role(db, &self.who, &p).await?,
-            None => None,
-        };
-        self.roles.insert(product_id, role);
-        Ok(role)
     }
 
     /// How much of the event's notification this subscriber may see.
@@ -54,13 +35,10 @@ impl Viewer {
         let Some(kind) = event.notification_type else {
             return Ok(Visibility::Hidden);
         };
-        if self.who.is_admin() {
-            return Ok(Visibility::Full);
-        }
-        let role = match event.product_id {
-            Some(id) if kind != NotificationType::Exception => self.role_on(db, id).await?,
-            _ => None,
+        let sight = match &mut self.sight {
+            Some(sight) => sight,
+            empty => empty.insert(Sight::of(db, &self.who).await?),
         };
-        Ok(visibility(kind, false, role))
+        Ok(sight.visibility(kind, event.product_id))
     }
 }

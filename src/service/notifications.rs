@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Order, Query};
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
     IntoActiveModel, IsolationLevel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -13,7 +13,7 @@ use crate::auth::Identity;
 use crate::domain::notification::{self, Visibility};
 use crate::domain::{Channel, DeliveryStatus, EmailAddress, NotificationType, Role, WebhookUrl};
 use crate::entity::{
-    delivery, delivery_attempt, notification as entity, notification_counter as counter, notification_view, product,
+    delivery, delivery_attempt, notification as entity, notification_counter as counter, notification_view,
 };
 use crate::error::{AppError, AppResult};
 use crate::live::log::Seen;
@@ -22,6 +22,7 @@ use crate::notify::counters;
 use crate::state::AppState;
 use crate::store::Scope;
 use crate::store::access;
+use crate::store::sight::{self, Sight};
 
 /// The most ids one bulk mutation takes (as SecObserve).
 pub const MAX_BULK_IDS: usize = 250;
@@ -34,22 +35,6 @@ pub struct Filter {
     pub unviewed_only: bool,
 }
 
-/// The notifications `who` may see: all for administrators; otherwise
-/// SECURITY_GATE and TASK ones of products they are a member of.
-pub fn visible_condition(who: &Identity) -> Condition {
-    if who.is_admin() {
-        return Condition::all();
-    }
-    let products = Query::select()
-        .column(product::Column::Id)
-        .from(product::Entity)
-        .cond_where(access::visible_products_condition(who))
-        .to_owned();
-    Condition::all()
-        .add(entity::Column::Kind.is_in([NotificationType::SecurityGate.as_str(), NotificationType::Task.as_str()]))
-        .add(entity::Column::ProductId.in_subquery(products))
-}
-
 fn viewed_by(user_id: i64) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(notification_view::Column::NotificationId)
@@ -58,8 +43,9 @@ fn viewed_by(user_id: i64) -> sea_orm::sea_query::SelectStatement {
         .to_owned()
 }
 
-fn filter_condition(who: &Identity, filter: &Filter) -> Condition {
-    let mut cond = visible_condition(who);
+/// The filter's own condition, without who sees what.
+fn filter_condition(user_id: i64, filter: &Filter) -> Condition {
+    let mut cond = Condition::all();
     if let Some(kind) = filter.kind {
         cond = cond.add(entity::Column::Kind.eq(kind.as_str()));
     }
@@ -83,61 +69,95 @@ fn filter_condition(who: &Identity, filter: &Filter) -> Condition {
         );
     }
     if filter.unviewed_only {
-        cond = cond.add(entity::Column::Id.not_in_subquery(viewed_by(who.user_id())));
+        cond = cond.add(entity::Column::Id.not_in_subquery(viewed_by(user_id)));
     }
     cond
 }
+
+fn seen(sight: &Sight) -> Condition {
+    sight.condition(entity::Column::Kind, entity::Column::ProductId)
+}
+
+/// Past this many products a member's page is one filtered walk down the
+/// id index: their notifications are then dense among all, and the union
+/// would be a long statement (SQLite takes at most 500 branches).
+const MAX_PRODUCT_BRANCHES: usize = 64;
 
 /// One page, newest first, after the id `after`; with whether more follow
 /// and the total that match.
 pub async fn page(
     db: &impl ConnectionTrait,
     who: &Identity,
+    sight: &Sight,
     filter: &Filter,
     first: u64,
     after: Option<i64>,
 ) -> AppResult<(Vec<entity::Model>, bool, u64)> {
-    let cond = filter_condition(who, filter);
-    let mut query = entity::Entity::find().filter(cond.clone());
+    let mut cond = filter_condition(who.user_id(), filter);
     if let Some(after) = after {
-        query = query.filter(entity::Column::Id.lt(after));
+        cond = cond.add(entity::Column::Id.lt(after));
     }
-    let mut rows = query.order_by_desc(entity::Column::Id).limit(first + 1).all(db).await?;
+    let newest = entity::Entity::find()
+        .order_by_desc(entity::Column::Id)
+        .limit(first + 1);
+    let mut rows = match sight.products() {
+        // A member's products may hold only old notifications: walking the
+        // id index down from the newest would then read nearly every row,
+        // so each product is walked on its own, as far as one page.
+        Some(products) if products.len() <= MAX_PRODUCT_BRANCHES => {
+            let products: Vec<i64> = products
+                .into_iter()
+                .filter(|p| filter.product_id.is_none_or(|only| only == *p))
+                .collect();
+            let branch = |product_id: i64| {
+                Query::select()
+                    .column(entity::Column::Id)
+                    .from(entity::Entity)
+                    .cond_where(cond.clone().add(sight::seen_by_members(
+                        entity::Column::Kind,
+                        entity::Column::ProductId,
+                        [product_id],
+                    )))
+                    .order_by(entity::Column::Id, Order::Desc)
+                    .to_owned()
+            };
+            match sight::newest_per_product(&products, first + 1, branch) {
+                Some(ids) => newest.filter(entity::Column::Id.in_subquery(ids)).all(db).await?,
+                None => Vec::new(),
+            }
+        }
+        _ => newest.filter(cond).filter(seen(sight)).all(db).await?,
+    };
     let has_next = rows.len() as u64 > first;
     rows.truncate(first as usize);
-    let total = match counted_total(db, who, filter).await? {
+    let total = match counted_total(db, sight, filter).await? {
         Some(total) => total,
-        None => entity::Entity::find().filter(cond).count(db).await?,
+        None => {
+            entity::Entity::find()
+                .filter(filter_condition(who.user_id(), filter))
+                .filter(seen(sight))
+                .count(db)
+                .await?
+        }
     };
     Ok((rows, has_next, total))
 }
 
 /// The total from the per (product, type) counters, when the filter is one
 /// they can answer (no text search, no unviewed-only).
-async fn counted_total(db: &impl ConnectionTrait, who: &Identity, filter: &Filter) -> AppResult<Option<u64>> {
+async fn counted_total(db: &impl ConnectionTrait, sight: &Sight, filter: &Filter) -> AppResult<Option<u64>> {
     if filter.unviewed_only || filter.search.as_deref().is_some_and(|s| !s.trim().is_empty()) {
         return Ok(None);
     }
     let mut query = counter::Entity::find()
         .select_only()
-        .column_as(Expr::col(counter::Column::Count).sum().cast_as("BIGINT"), "total");
+        .column_as(Expr::col(counter::Column::Count).sum().cast_as("BIGINT"), "total")
+        .filter(sight.condition(counter::Column::Kind, counter::Column::ProductKey));
     if let Some(kind) = filter.kind {
         query = query.filter(counter::Column::Kind.eq(kind.as_str()));
     }
     if let Some(product_id) = filter.product_id {
         query = query.filter(counter::Column::ProductKey.eq(counters::product_key(Some(product_id))));
-    }
-    if !who.is_admin() {
-        let products = Query::select()
-            .column(product::Column::Id)
-            .from(product::Entity)
-            .cond_where(access::visible_products_condition(who))
-            .to_owned();
-        query = query
-            .filter(
-                counter::Column::Kind.is_in([NotificationType::SecurityGate.as_str(), NotificationType::Task.as_str()]),
-            )
-            .filter(counter::Column::ProductKey.in_subquery(products));
     }
     // SUM is NULL over no rows (and NUMERIC on PostgreSQL without the cast).
     let total: Option<Option<i64>> = query.into_tuple().one(db).await?;
@@ -156,17 +176,6 @@ pub async fn viewed_among(db: &impl ConnectionTrait, user_id: i64, ids: &[i64]) 
         .await?)
 }
 
-/// The caller's role on the notification's product, if any.
-pub async fn role_on(db: &impl ConnectionTrait, who: &Identity, n: &entity::Model) -> AppResult<Option<Role>> {
-    let Some(product_id) = n.product_id else {
-        return Ok(who.is_admin().then_some(Role::Owner));
-    };
-    match product::Entity::find_by_id(product_id).one(db).await? {
-        Some(p) => access::product_role(db, who, &p).await,
-        None => Ok(None),
-    }
-}
-
 /// A notification and how much of it the caller sees; `None` when hidden.
 pub async fn get(db: &impl ConnectionTrait, who: &Identity, id: i64) -> AppResult<Option<(entity::Model, Visibility)>> {
     let Some(n) = entity::Entity::find_by_id(id).one(db).await? else {
@@ -176,8 +185,7 @@ pub async fn get(db: &impl ConnectionTrait, who: &Identity, id: i64) -> AppResul
         .kind
         .parse()
         .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
-    let role = role_on(db, who, &n).await?;
-    Ok(match notification::visibility(kind, who.is_admin(), role) {
+    Ok(match Sight::of(db, who).await?.visibility(kind, n.product_id) {
         Visibility::Hidden => None,
         v => Some((n, v)),
     })
@@ -186,9 +194,10 @@ pub async fn get(db: &impl ConnectionTrait, who: &Identity, id: i64) -> AppResul
 /// Visible minus viewed: the visible total comes from the counters, and a
 /// user's views are few next to all notifications.
 pub async fn unviewed_count(db: &impl ConnectionTrait, who: &Identity) -> AppResult<u64> {
-    let visible = counted_total(db, who, &Filter::default()).await?.unwrap_or(0);
+    let sight = Sight::of(db, who).await?;
+    let visible = counted_total(db, &sight, &Filter::default()).await?.unwrap_or(0);
     let viewed = entity::Entity::find()
-        .filter(visible_condition(who))
+        .filter(seen(&sight))
         .filter(entity::Column::Id.in_subquery(viewed_by(who.user_id())))
         .count(db)
         .await?;
@@ -225,10 +234,11 @@ pub async fn mark_viewed(app: &AppState, who: &Identity, ids: &[i64]) -> AppResu
     check_bulk(ids)?;
     let txn = app.begin().await?;
     txn.lock([Scope::User(who.user_id())]).await?;
+    let sight = Sight::of(&txn, who).await?;
     let visible: Vec<i64> = entity::Entity::find()
         .select_only()
         .column(entity::Column::Id)
-        .filter(visible_condition(who))
+        .filter(seen(&sight))
         .filter(entity::Column::Id.is_in(ids.iter().copied()))
         .into_tuple()
         .all(&txn)
@@ -266,14 +276,14 @@ pub async fn mark_viewed(app: &AppState, who: &Identity, ids: &[i64]) -> AppResu
 pub async fn delete(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u64> {
     check_bulk(ids)?;
     let txn = app.begin().await?;
+    let sight = Sight::of(&txn, who).await?;
     let rows = entity::Entity::find()
-        .filter(visible_condition(who))
+        .filter(seen(&sight))
         .filter(entity::Column::Id.is_in(ids.iter().copied()))
         .all(&txn)
         .await?;
     for n in &rows {
-        let role = role_on(&txn, who, n).await?;
-        if !notification::may_delete(who.is_admin(), role) {
+        if !notification::may_delete(sight.is_admin(), sight.role_on(n.product_id)) {
             return Err(AppError::Forbidden);
         }
     }
@@ -327,7 +337,8 @@ pub async fn managed_delivery(
     let (n, _) = get(db, who, notification_id)
         .await?
         .ok_or(AppError::NotFound("delivery"))?;
-    match role_on(db, who, &n).await? {
+    let product_id = n.product_id.ok_or(AppError::NotFound("delivery"))?;
+    match sight::role_on(db, who, product_id).await? {
         Some(role) if role >= Role::Maintainer => Ok((row, role)),
         _ => Err(AppError::Forbidden),
     }

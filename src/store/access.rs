@@ -4,15 +4,14 @@
 //! mutation testing (docs/testing.md) replaces a whole body with `Ok(..)`
 //! only when it sees a `Result`, and these are the bodies that matter most.
 
-use std::collections::HashMap;
-
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::auth::Identity;
 use crate::domain::Role;
-use crate::entity::{product, product_group, product_group_member, product_member};
+use crate::entity::{product, product_group, product_group_member};
 use crate::error::AppError;
+use crate::store::sight::{self, Sight};
 
 fn parse_role(raw: &str) -> Result<Role, AppError> {
     raw.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))
@@ -36,83 +35,7 @@ pub async fn product_role(
     who: &Identity,
     product: &product::Model,
 ) -> Result<Option<Role>, AppError> {
-    if who.is_admin() {
-        return Ok(Some(Role::Owner));
-    }
-    let direct = product_member::Entity::find_by_id((product.id, who.user_id()))
-        .one(db)
-        .await?
-        .map(|m| parse_role(&m.role))
-        .transpose()?;
-    let via_group = match product.product_group_id {
-        Some(group_id) => group_role(db, who, group_id).await?,
-        None => None,
-    };
-    Ok(Role::effective(false, direct, via_group))
-}
-
-/// The caller's effective role on each of `products`, in two queries (for
-/// lists, where one lookup per product would be an N+1).
-pub async fn roles_on(
-    db: &impl ConnectionTrait,
-    who: &Identity,
-    products: &[product::Model],
-) -> Result<HashMap<i64, Role>, AppError> {
-    if who.is_admin() {
-        return Ok(products.iter().map(|p| (p.id, Role::Owner)).collect());
-    }
-    let direct: HashMap<i64, Role> = product_member::Entity::find()
-        .filter(product_member::Column::UserId.eq(who.user_id()))
-        .filter(product_member::Column::ProductId.is_in(products.iter().map(|p| p.id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|m| Some((m.product_id, m.role.parse().ok()?)))
-        .collect();
-    let groups: HashMap<i64, Role> = product_group_member::Entity::find()
-        .filter(product_group_member::Column::UserId.eq(who.user_id()))
-        .filter(product_group_member::Column::ProductGroupId.is_in(products.iter().filter_map(|p| p.product_group_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|m| Some((m.product_group_id, m.role.parse().ok()?)))
-        .collect();
-    Ok(products
-        .iter()
-        .filter_map(|p| {
-            let via_group = p.product_group_id.and_then(|g| groups.get(&g).copied());
-            Some((p.id, Role::effective(false, direct.get(&p.id).copied(), via_group)?))
-        })
-        .collect())
-}
-
-/// Every member's effective role on `product`, direct or through its group,
-/// in two queries (administrators are not listed: they see everything).
-/// Live fan-out uses it to classify thousands of subscribers at once.
-pub async fn product_audience(
-    db: &impl ConnectionTrait,
-    product: &product::Model,
-) -> Result<HashMap<i64, Role>, AppError> {
-    let mut roles: HashMap<i64, Role> = HashMap::new();
-    let direct = product_member::Entity::find()
-        .filter(product_member::Column::ProductId.eq(product.id))
-        .all(db)
-        .await?;
-    for m in direct {
-        roles.insert(m.user_id, parse_role(&m.role)?);
-    }
-    if let Some(group_id) = product.product_group_id {
-        let via_group = product_group_member::Entity::find()
-            .filter(product_group_member::Column::ProductGroupId.eq(group_id))
-            .all(db)
-            .await?;
-        for m in via_group {
-            let role = parse_role(&m.role)?;
-            let entry = roles.entry(m.user_id).or_insert(role);
-            *entry = Role::effective(false, Some(*entry), Some(role)).unwrap_or(role);
-        }
-    }
-    Ok(roles)
+    sight::role_on(db, who, product.id).await
 }
 
 /// Loads a product the caller may see. A product they are not a member of
@@ -166,27 +89,6 @@ pub async fn group_with_role(
     Ok((group, role))
 }
 
-/// The condition on `products` that keeps those the caller is a member of,
-/// directly or through the product's group.
-pub fn visible_products_condition(who: &Identity) -> Condition {
-    if who.is_admin() {
-        return Condition::all();
-    }
-    let direct = Query::select()
-        .column(product_member::Column::ProductId)
-        .from(product_member::Entity)
-        .and_where(Expr::col(product_member::Column::UserId).eq(who.user_id()))
-        .to_owned();
-    let via_group = Query::select()
-        .column(product_group_member::Column::ProductGroupId)
-        .from(product_group_member::Entity)
-        .and_where(Expr::col(product_group_member::Column::UserId).eq(who.user_id()))
-        .to_owned();
-    Condition::any()
-        .add(product::Column::Id.in_subquery(direct))
-        .add(product::Column::ProductGroupId.in_subquery(via_group))
-}
-
 /// The condition on `product_groups` that keeps those the caller is a member of.
 pub fn visible_groups_condition(who: &Identity) -> Condition {
     if who.is_admin() {
@@ -201,13 +103,13 @@ pub fn visible_groups_condition(who: &Identity) -> Condition {
 }
 
 /// Products the caller sees, by name.
-pub async fn visible_products(db: &impl ConnectionTrait, who: &Identity) -> Result<Vec<product::Model>, AppError> {
+pub async fn visible_products(db: &impl ConnectionTrait, sight: &Sight) -> Result<Vec<product::Model>, AppError> {
     use sea_orm::QueryOrder;
-    Ok(product::Entity::find()
-        .filter(visible_products_condition(who))
-        .order_by_asc(product::Column::Name)
-        .all(db)
-        .await?)
+    let mut query = product::Entity::find().order_by_asc(product::Column::Name);
+    if let Some(ids) = sight.products() {
+        query = query.filter(product::Column::Id.is_in(ids));
+    }
+    Ok(query.all(db).await?)
 }
 
 pub fn require_admin(who: &Identity) -> Result<(), AppError> {

@@ -4,6 +4,7 @@
 pub mod access;
 mod job_queue;
 pub mod settings;
+pub mod sight;
 pub mod stored;
 mod unit_of_work;
 
