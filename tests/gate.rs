@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{Engine, TestApp};
+use common::{Engine, TestApp, error_code};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 async fn imports_fail_and_pass_the_global_gate(engine: Engine) {
@@ -274,7 +275,40 @@ async fn settings_changes_reevaluate_every_product_in_the_background(engine: Eng
     .await;
 }
 
+/// A typed column holds one of its enum's names or fails to load. A
+/// severity the code does not know used to drop out of the gate's counts,
+/// which let a failing gate pass; now the change that would re-evaluate it
+/// fails and the gate keeps its state.
+async fn a_stored_name_the_code_does_not_know_fails_loudly(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = &app.admin_token;
+    let product = app.product(admin, json!({ "name": "web" })).await;
+    app.ok(
+        admin,
+        "mutation($p: ID!) { createObservation(input: { productId: $p, title: \"XSS\", severity: HIGH }) { id } }",
+        json!({ "p": product }),
+    )
+    .await;
+    assert_eq!(app.gate(admin, &product).await, "FAILED");
+    app.server
+        .state
+        .db
+        .execute_unprepared("UPDATE observations SET severity = 'SEVERE'")
+        .await
+        .unwrap();
+    let body = app
+        .gql(
+            Some(admin),
+            "mutation($p: ID!) { createObservation(input: { productId: $p, title: \"note\", severity: LOW }) { id } }",
+            json!({ "p": product }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "INTERNAL_SERVER_ERROR", "{body}");
+    assert_eq!(app.gate(admin, &product).await, "FAILED");
+}
+
 on_both_engines!(
+    a_stored_name_the_code_does_not_know_fails_loudly,
     imports_fail_and_pass_the_global_gate,
     product_thresholds_are_strict_and_explicit_zero_stays_zero,
     observation_edits_move_the_gate,

@@ -20,7 +20,7 @@ use tracing::Instrument;
 use crate::delivery::{email, guard, slack, teams};
 use crate::domain::notification::{self, NotificationContent, Rendered};
 use crate::domain::retry::{self, HttpOutcome};
-use crate::domain::{BaseUrl, Channel, DeliveryStatus, NotificationType, SecurityGateStatus, WebhookUrl};
+use crate::domain::{BaseUrl, Channel, DeliveryStatus, WebhookUrl};
 use crate::entity::{delivery, delivery_attempt, notification as notification_entity, product, user};
 use crate::metrics::{ChannelLabel, DeliveryLabels};
 use crate::state::AppState;
@@ -103,9 +103,8 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 async fn next_wait(db: &DatabaseConnection) -> anyhow::Result<Duration> {
     let now = Utc::now();
     let waiting = || {
-        delivery::Entity::find().filter(
-            delivery::Column::Status.is_in([DeliveryStatus::Pending.as_str(), DeliveryStatus::Retrying.as_str()]),
-        )
+        delivery::Entity::find()
+            .filter(delivery::Column::Status.is_in([DeliveryStatus::Pending, DeliveryStatus::Retrying]))
     };
     let free: Option<Option<DateTime<Utc>>> = waiting()
         .select_only()
@@ -245,19 +244,12 @@ async fn render(
         Some(uid) => user::Entity::find_by_id(uid).one(db).await?,
         None => None,
     };
-    let kind: NotificationType = n.kind.parse().map_err(anyhow::Error::msg)?;
-    let gate: Option<SecurityGateStatus> = n
-        .gate_status
-        .as_deref()
-        .map(str::parse)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
     let content = NotificationContent {
-        kind,
+        kind: n.kind,
         name: &n.name,
         message: n.message.as_deref(),
         product: product.as_ref().map(|p| (p.id, p.name.as_str())),
-        gate,
+        gate: n.gate_status,
         user: user.as_ref().map(|u| u.username.as_str()),
         function: n.function.as_deref(),
         arguments: n.arguments.as_deref(),
@@ -281,11 +273,7 @@ async fn send(state: &AppState, row: &delivery::Model, message: &Rendered, email
         error: Some(cut(error)),
         duration: started.elapsed(),
     };
-    let channel: Channel = match row.channel.parse() {
-        Ok(c) => c,
-        Err(e) => return failed(e, HttpOutcome::Fail),
-    };
-    match channel {
+    match row.channel {
         Channel::Email => {
             let (Some(transport), Some(from)) = (state.smtp.as_ref(), email_from) else {
                 return failed("email is not configured (SMTP and emailFrom)".into(), HttpOutcome::Fail);
@@ -312,7 +300,7 @@ async fn send(state: &AppState, row: &delivery::Model, message: &Rendered, email
             if let Err(refused) = guard::check_literal(url.url(), state.config.allow_private_targets) {
                 return failed(refused.to_string(), HttpOutcome::Fail);
             }
-            let payload = match channel {
+            let payload = match row.channel {
                 Channel::Slack => slack::payload(message),
                 _ => teams::payload(&url, message),
             };
@@ -403,7 +391,7 @@ async fn record(state: &AppState, row: &delivery::Model, attempt: Attempt) -> an
         }
     };
     let outcome = outcome_of(status);
-    let channel_label = row.channel.to_ascii_lowercase();
+    let channel_label = row.channel.as_str().to_ascii_lowercase();
     state
         .metrics
         .delivery_attempts
@@ -432,7 +420,7 @@ async fn record(state: &AppState, row: &delivery::Model, attempt: Attempt) -> an
     );
     let txn = state.begin().await?;
     let updated = delivery::Entity::update_many()
-        .col_expr(delivery::Column::Status, Expr::value(status.as_str()))
+        .col_expr(delivery::Column::Status, Expr::value(status))
         .col_expr(delivery::Column::Attempts, Expr::value(attempts))
         .col_expr(delivery::Column::NextAttemptAt, Expr::value(next_attempt_at))
         .col_expr(delivery::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))

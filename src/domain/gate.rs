@@ -1,8 +1,7 @@
 //! The security gate: which settings apply to a product, and whether its open
 //! observations pass them.
 
-use std::str::FromStr;
-
+use super::stored_name::stored_name;
 use super::{Severity, ValidationError};
 
 /// A gate threshold: the number of open observations of one severity that is
@@ -111,7 +110,8 @@ impl SeverityCounts {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum SecurityGateStatus {
     Passed,
     Failed,
@@ -119,6 +119,8 @@ pub enum SecurityGateStatus {
 }
 
 impl SecurityGateStatus {
+    pub const ALL: [SecurityGateStatus; 3] = [Self::Passed, Self::Failed, Self::None];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SecurityGateStatus::Passed => "PASSED",
@@ -137,18 +139,7 @@ impl SecurityGateStatus {
     }
 }
 
-impl FromStr for SecurityGateStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "PASSED" => Ok(Self::Passed),
-            "FAILED" => Ok(Self::Failed),
-            "NONE" => Ok(Self::None),
-            other => Err(format!("unknown security gate status {other:?}")),
-        }
-    }
-}
+stored_name!(SecurityGateStatus);
 
 /// The thresholds that apply to a product, or `None` when it has no gate.
 ///

@@ -2,7 +2,8 @@
 //! that cannot be built from invalid input.
 //!
 //! The enums derive `async_graphql::Enum` so the API spells them exactly as
-//! the rules do; that is a derive, not I/O.
+//! the rules do, and those stored in a column derive sea-orm's
+//! `DeriveValueType` (see `stored_name`); those are derives, not I/O.
 
 pub mod client_address;
 pub mod email;
@@ -16,6 +17,7 @@ pub mod retry;
 pub mod role;
 pub mod settings;
 pub mod severity;
+pub mod stored_name;
 pub mod text;
 pub mod throttle;
 pub mod validation;

@@ -1,17 +1,17 @@
 //! Notifications: their kinds, channels and delivery states, who may see
 //! them, and what they say.
 
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 
+use super::stored_name::stored_name;
 use super::{BaseUrl, EmailList, NotificationTargets, Role, SecurityGateStatus, WebhookUrl};
 
 /// Declares an enum whose GraphQL and stored spelling is SCREAMING_SNAKE.
 macro_rules! stored_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, async_graphql::Enum, sea_orm::DeriveValueType)]
+        #[sea_orm(value_type = "String")]
         pub enum $name { $($variant),+ }
 
         impl $name {
@@ -22,16 +22,7 @@ macro_rules! stored_enum {
             }
         }
 
-        impl FromStr for $name {
-            type Err = String;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(format!("unknown {} {other:?}", stringify!($name))),
-                }
-            }
-        }
+        stored_name!($name);
     };
 }
 

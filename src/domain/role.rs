@@ -1,9 +1,9 @@
-use std::fmt;
-use std::str::FromStr;
+use super::stored_name::stored_name;
 
 /// A member's role on a product or product group. The order of the variants
 /// is the rank: comparing two roles compares their rank.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, async_graphql::Enum, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum Role {
     Reader,
     Upload,
@@ -51,22 +51,7 @@ pub fn leaves_no_owner(owners: u64, before: Option<Role>, after: Option<Role>) -
     before == Some(Role::Owner) && after != Some(Role::Owner) && owners <= 1
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role {s:?}"))
-    }
-}
+stored_name!(Role);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,8 @@
-use std::str::FromStr;
+use super::stored_name::stored_name;
 
 /// Severity of an observation, from most to least severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum Severity {
     Critical,
     High,
@@ -50,19 +51,11 @@ impl Severity {
     }
 }
 
-impl FromStr for Severity {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Severity::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("unknown severity {s:?}"))
-    }
-}
+stored_name!(Severity);
 
 /// Where an observation stands. Only `Open` ones count against the gate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub enum ObservationStatus {
     Open,
     Resolved,
@@ -100,16 +93,7 @@ impl ObservationStatus {
     }
 }
 
-impl FromStr for ObservationStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ObservationStatus::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("unknown observation status {s:?}"))
-    }
-}
+stored_name!(ObservationStatus);
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{Channel, DeliveryStatus};
+
 /// One outbox row: a notification to one recipient on one channel.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "deliveries")]
@@ -7,12 +9,10 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub notification_id: Option<i64>,
-    /// EMAIL, MS_TEAMS or SLACK.
-    pub channel: String,
+    pub channel: Channel,
     /// An address or a webhook URL (a secret).
     pub target: String,
-    /// PENDING, RETRYING, SENT or FAILED.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTimeUtc>,
     /// While set and in the future, a worker holds this row.

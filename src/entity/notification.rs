@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{NotificationType, SecurityGateStatus};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "notifications")]
 pub struct Model {
@@ -7,7 +9,7 @@ pub struct Model {
     pub id: i64,
     /// SECURITY_GATE, EXCEPTION or TASK.
     #[sea_orm(column_name = "type")]
-    pub kind: String,
+    pub kind: NotificationType,
     pub name: String,
     pub message: Option<String>,
     pub product_id: Option<i64>,
@@ -18,9 +20,8 @@ pub struct Model {
     pub repeat_count: Option<i64>,
     pub repeat_since: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
-    /// SECURITY_GATE notifications: the status the gate moved to (PASSED,
-    /// FAILED or NONE).
-    pub gate_status: Option<String>,
+    /// SECURITY_GATE notifications: the status the gate moved to.
+    pub gate_status: Option<SecurityGateStatus>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{ObservationStatus, Severity};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "observations")]
 pub struct Model {
@@ -9,8 +11,8 @@ pub struct Model {
     pub scanner: String,
     pub fingerprint: String,
     pub title: String,
-    pub severity: String,
-    pub status: String,
+    pub severity: Severity,
+    pub status: ObservationStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

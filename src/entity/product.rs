@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::SecurityGateStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "products")]
 pub struct Model {
@@ -8,8 +10,8 @@ pub struct Model {
     pub name: String,
     pub description: Option<String>,
     pub product_group_id: Option<i64>,
-    /// PASSED, FAILED or NONE: the last evaluated value.
-    pub security_gate: String,
+    /// The last evaluated value.
+    pub security_gate: SecurityGateStatus,
     pub security_gate_active: Option<bool>,
     pub threshold_critical: Option<i32>,
     pub threshold_high: Option<i32>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::Role;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "product_group_members")]
 pub struct Model {
@@ -7,7 +9,7 @@ pub struct Model {
     pub product_group_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: i64,
-    pub role: String,
+    pub role: Role,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

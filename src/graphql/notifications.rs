@@ -54,9 +54,8 @@ pub async fn load_nodes(
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let kind: NotificationType = row.kind.parse().unwrap_or(NotificationType::Exception);
         let role = sight.role_on(row.product_id);
-        let visibility = sight.visibility(kind, row.product_id);
+        let visibility = sight.visibility(row.kind, row.product_id);
         if visibility == Visibility::Hidden {
             continue;
         }
@@ -87,7 +86,7 @@ impl Notification {
 
     #[graphql(name = "type")]
     async fn kind(&self) -> NotificationType {
-        self.row.kind.parse().unwrap_or(NotificationType::Exception)
+        self.row.kind
     }
 
     async fn name(&self) -> &str {
@@ -177,7 +176,7 @@ impl Delivery {
     }
 
     async fn channel(&self) -> Channel {
-        self.row.channel.parse().unwrap_or(Channel::Email)
+        self.row.channel
     }
 
     /// The address, or the webhook URL: whole only for who may read the
@@ -185,8 +184,7 @@ impl Delivery {
     /// settings'), masked for everyone else.
     async fn target(&self, ctx: &Context<'_>) -> ApiResult<String> {
         let who = identity(ctx)?;
-        // An unreadable channel is treated as a webhook: masked.
-        let channel = self.row.channel.parse::<Channel>().unwrap_or(Channel::Slack);
+        let channel = self.row.channel;
         let origin = TargetOrigin::from_stored(&self.row.target_origin, self.row.target_origin_id);
         let group_role = match origin {
             TargetOrigin::ProductGroup(id) => access::group_role(&state(ctx).db, who, id).await?,
@@ -202,7 +200,7 @@ impl Delivery {
     }
 
     async fn status(&self) -> DeliveryStatus {
-        self.row.status.parse().unwrap_or(DeliveryStatus::Pending)
+        self.row.status
     }
 
     async fn attempts(&self) -> i32 {
@@ -210,8 +208,8 @@ impl Delivery {
     }
 
     async fn next_attempt_at(&self) -> Option<DateTime<Utc>> {
-        match self.row.status.parse() {
-            Ok(DeliveryStatus::Pending | DeliveryStatus::Retrying) => self.row.next_attempt_at,
+        match self.row.status {
+            DeliveryStatus::Pending | DeliveryStatus::Retrying => self.row.next_attempt_at,
             _ => None,
         }
     }

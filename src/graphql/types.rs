@@ -178,7 +178,7 @@ impl Product {
     }
 
     async fn security_gate(&self) -> SecurityGateStatus {
-        self.row.security_gate.parse().unwrap_or(SecurityGateStatus::None)
+        self.row.security_gate
     }
 
     async fn security_gate_active(&self) -> Option<bool> {
@@ -326,11 +326,11 @@ impl Observation {
     }
 
     async fn severity(&self) -> Severity {
-        self.0.severity.parse().unwrap_or(Severity::Unknown)
+        self.0.severity
     }
 
     async fn status(&self) -> ObservationStatus {
-        self.0.status.parse().unwrap_or(ObservationStatus::Open)
+        self.0.status
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

@@ -69,9 +69,8 @@ async fn refresh_gauges(s: &HttpState) -> anyhow::Result<()> {
     let db = &s.app.db;
     let metrics = &s.app.metrics;
     let waiting = || {
-        delivery::Entity::find().filter(
-            delivery::Column::Status.is_in([DeliveryStatus::Pending.as_str(), DeliveryStatus::Retrying.as_str()]),
-        )
+        delivery::Entity::find()
+            .filter(delivery::Column::Status.is_in([DeliveryStatus::Pending, DeliveryStatus::Retrying]))
     };
     let depth = waiting().count(db).await?;
     metrics.outbox_depth.set(depth as i64);

@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
+use crate::domain::NotificationType;
 use crate::entity::{event, job, notification, product};
 use crate::error::AppResult;
 use crate::live::{self, EventKind, NewEvent};
@@ -164,13 +165,14 @@ pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
     // In key order: two runs at once (two replicas) then take the counter
     // rows' locks in the same order and never wait for each other in a
     // circle.
-    let mut groups: std::collections::BTreeMap<(Option<i64>, String), i64> = std::collections::BTreeMap::new();
+    let mut groups: std::collections::BTreeMap<(Option<i64>, NotificationType), i64> =
+        std::collections::BTreeMap::new();
     for n in &deleted {
-        *groups.entry((n.product_id, n.kind.clone())).or_default() += 1;
+        *groups.entry((n.product_id, n.kind)).or_default() += 1;
     }
     // Deliveries and views went with them (ON DELETE CASCADE).
     for ((product_id, kind), n) in groups {
-        counters::add(&txn, product_id, &kind, -n)
+        counters::add(&txn, product_id, kind, -n)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }

@@ -91,7 +91,7 @@ impl NewEvent {
     pub fn notification(kind: EventKind, n: &notification::Model) -> Self {
         Self {
             notification_id: Some(n.id),
-            notification_type: n.kind.parse().ok(),
+            notification_type: Some(n.kind),
             product_id: n.product_id,
             ..Self::of(kind)
         }
@@ -112,7 +112,7 @@ pub async fn emit(uow: &UnitOfWork, new: NewEvent) -> AppResult<()> {
         id: NotSet,
         kind: Set(new.kind.as_str().to_owned()),
         notification_id: Set(new.notification_id),
-        notification_type: Set(new.notification_type.map(|t| t.as_str().to_owned())),
+        notification_type: Set(new.notification_type),
         product_id: Set(new.product_id),
         user_id: Set(new.user_id),
         created_at: Set(chrono::Utc::now()),
@@ -150,7 +150,7 @@ impl LiveEvent {
             xid: row.xid,
             kind: EventKind::parse(&row.kind)?,
             notification_id: row.notification_id,
-            notification_type: row.notification_type.and_then(|t| t.parse().ok()),
+            notification_type: row.notification_type,
             product_id: row.product_id,
             user_id: row.user_id,
             notification: notification.map(Arc::new),

@@ -6,6 +6,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+use crate::domain::NotificationType;
 use crate::entity::notification_counter as counter;
 use crate::error::AppResult;
 
@@ -15,10 +16,15 @@ pub fn product_key(product_id: Option<i64>) -> i64 {
 }
 
 /// Adds `delta` (negative to subtract) to one counter.
-pub async fn add(db: &impl ConnectionTrait, product_id: Option<i64>, kind: &str, delta: i64) -> AppResult<()> {
+pub async fn add(
+    db: &impl ConnectionTrait,
+    product_id: Option<i64>,
+    kind: NotificationType,
+    delta: i64,
+) -> AppResult<()> {
     counter::Entity::insert(counter::ActiveModel {
         product_key: Set(product_key(product_id)),
-        kind: Set(kind.to_owned()),
+        kind: Set(kind),
         count: Set(delta),
     })
     .on_conflict(

@@ -47,7 +47,7 @@ pub async fn store(
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("notification without a type")))?;
     let stored = notification_entity::ActiveModel {
         id: NotSet,
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         name: Set(new.name),
         message: Set(new.message),
         product_id: Set(new.product_id),
@@ -58,11 +58,11 @@ pub async fn store(
         repeat_count: Set(new.repeat.map(|(n, _)| n)),
         repeat_since: Set(new.repeat.map(|(_, since)| since)),
         created_at: Set(now),
-        gate_status: Set(new.gate.map(|g| g.as_str().to_owned())),
+        gate_status: Set(new.gate),
     }
     .insert(db)
     .await?;
-    counters::add(db, stored.product_id, &stored.kind, 1).await?;
+    counters::add(db, stored.product_id, stored.kind, 1).await?;
     live::emit(db, NewEvent::notification(EventKind::NotificationCreated, &stored)).await?;
     if !recipients.is_empty() {
         let rows = recipients.iter().map(|r| pending_delivery(Some(stored.id), r, now));
@@ -80,9 +80,9 @@ pub fn pending_delivery(
     delivery::ActiveModel {
         id: NotSet,
         notification_id: Set(notification_id),
-        channel: Set(recipient.channel.as_str().to_owned()),
+        channel: Set(recipient.channel),
         target: Set(recipient.target.clone()),
-        status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+        status: Set(DeliveryStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(Some(now)),
         lease_until: Set(None),

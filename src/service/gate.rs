@@ -17,21 +17,19 @@ use crate::store::{Scope, UnitOfWork};
 
 /// Open observations per severity.
 pub async fn open_counts(db: &impl ConnectionTrait, product_id: i64) -> AppResult<SeverityCounts> {
-    let rows: Vec<(String, i64)> = observation::Entity::find()
+    let rows: Vec<(Severity, i64)> = observation::Entity::find()
         .select_only()
         .column(observation::Column::Severity)
         .column_as(Expr::col(observation::Column::Id).count(), "n")
         .filter(observation::Column::ProductId.eq(product_id))
-        .filter(observation::Column::Status.eq(ObservationStatus::Open.as_str()))
+        .filter(observation::Column::Status.eq(ObservationStatus::Open))
         .group_by(observation::Column::Severity)
         .into_tuple()
         .all(db)
         .await?;
     let mut counts = SeverityCounts::default();
     for (severity, n) in rows {
-        if let Ok(severity) = severity.parse::<Severity>() {
-            counts.add(severity, u64::try_from(n).unwrap_or(0));
-        }
+        counts.add(severity, u64::try_from(n).unwrap_or(0));
     }
     Ok(counts)
 }
@@ -67,12 +65,12 @@ pub async fn reevaluate(
         .await?
         .ok_or(AppError::NotFound("product"))?;
     let new = current_value(txn, &product).await?;
-    let old: SecurityGateStatus = product.security_gate.parse().unwrap_or(SecurityGateStatus::None);
+    let old = product.security_gate;
     let Some(change) = GateChange::between(product_id, old, new) else {
         return Ok(None);
     };
     let mut row = product.into_active_model();
-    row.security_gate = Set(new.as_str().to_owned());
+    row.security_gate = Set(new);
     row.update(txn).await?;
     notify::gate_changed(txn, app, &change, actor).await?;
     Ok(Some(change))

@@ -53,7 +53,7 @@ async fn manager_role(txn: &UnitOfWork, who: &Identity, scope: Scope) -> AppResu
 }
 
 async fn current_role(db: &impl ConnectionTrait, scope: Scope, user_id: i64) -> AppResult<Option<Role>> {
-    let raw = match scope {
+    Ok(match scope {
         Scope::Product(id) => product_member::Entity::find_by_id((id, user_id))
             .one(db)
             .await?
@@ -62,15 +62,14 @@ async fn current_role(db: &impl ConnectionTrait, scope: Scope, user_id: i64) -> 
             .one(db)
             .await?
             .map(|m| m.role),
-    };
-    Ok(raw.and_then(|r| r.parse().ok()))
+    })
 }
 
 /// How many OWNERs the scope has of its own. The caller has locked the
 /// scope, so that two OWNERs stepping down at once cannot both see the
 /// other stay.
 async fn owners(txn: &UnitOfWork, scope: Scope) -> AppResult<u64> {
-    let owner = Role::Owner.as_str();
+    let owner = Role::Owner;
     Ok(match scope {
         Scope::Product(id) => {
             product_member::Entity::find()
@@ -146,7 +145,7 @@ pub async fn set(
     }
     keep_an_owner(&txn, scope, before, Some(role), "role").await?;
     delete_membership(&txn, scope, user_id).await?;
-    let role_text = Set(role.as_str().to_owned());
+    let role_text = Set(role);
     match scope {
         Scope::Product(id) => {
             product_member::ActiveModel {
@@ -239,7 +238,7 @@ async fn is_visible_member(db: &impl ConnectionTrait, scope: Scope, user_id: i64
 
 /// The members of a scope with their roles, by username.
 pub async fn list(db: &impl ConnectionTrait, scope: Scope) -> AppResult<Vec<(user::Model, Role)>> {
-    let pairs: Vec<(i64, String)> = match scope {
+    let pairs: Vec<(i64, Role)> = match scope {
         Scope::Product(id) => product_member::Entity::find()
             .filter(product_member::Column::ProductId.eq(id))
             .all(db)
@@ -263,7 +262,7 @@ pub async fn list(db: &impl ConnectionTrait, scope: Scope) -> AppResult<Vec<(use
     Ok(users
         .into_iter()
         .filter_map(|u| {
-            let role = pairs.iter().find(|(id, _)| *id == u.id)?.1.parse().ok()?;
+            let role = pairs.iter().find(|(id, _)| *id == u.id)?.1;
             Some((u, role))
         })
         .collect())

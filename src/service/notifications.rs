@@ -47,7 +47,7 @@ fn viewed_by(user_id: i64) -> sea_orm::sea_query::SelectStatement {
 fn filter_condition(user_id: i64, filter: &Filter) -> Condition {
     let mut cond = Condition::all();
     if let Some(kind) = filter.kind {
-        cond = cond.add(entity::Column::Kind.eq(kind.as_str()));
+        cond = cond.add(entity::Column::Kind.eq(kind));
     }
     if let Some(product_id) = filter.product_id {
         cond = cond.add(entity::Column::ProductId.eq(product_id));
@@ -154,7 +154,7 @@ async fn counted_total(db: &impl ConnectionTrait, sight: &Sight, filter: &Filter
         .column_as(Expr::col(counter::Column::Count).sum().cast_as("BIGINT"), "total")
         .filter(sight.condition(counter::Column::Kind, counter::Column::ProductKey));
     if let Some(kind) = filter.kind {
-        query = query.filter(counter::Column::Kind.eq(kind.as_str()));
+        query = query.filter(counter::Column::Kind.eq(kind));
     }
     if let Some(product_id) = filter.product_id {
         query = query.filter(counter::Column::ProductKey.eq(counters::product_key(Some(product_id))));
@@ -181,11 +181,7 @@ pub async fn get(db: &impl ConnectionTrait, who: &Identity, id: i64) -> AppResul
     let Some(n) = entity::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    let kind: NotificationType = n
-        .kind
-        .parse()
-        .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
-    Ok(match Sight::of(db, who).await?.visibility(kind, n.product_id) {
+    Ok(match Sight::of(db, who).await?.visibility(n.kind, n.product_id) {
         Visibility::Hidden => None,
         v => Some((n, v)),
     })
@@ -295,7 +291,7 @@ pub async fn delete(app: &AppState, who: &Identity, ids: &[i64]) -> AppResult<u6
         .exec(&txn)
         .await?;
     for n in &rows {
-        counters::add(&txn, n.product_id, &n.kind, -1).await?;
+        counters::add(&txn, n.product_id, n.kind, -1).await?;
         live::emit(&txn, NewEvent::notification(EventKind::NotificationDeleted, n)).await?;
     }
     txn.commit().await?;
@@ -350,7 +346,7 @@ pub async fn redeliver(app: &AppState, who: &Identity, id: i64) -> AppResult<(de
     let (row, role) = managed_delivery(&txn, who, id).await?;
     let now = Utc::now();
     let mut active = row.into_active_model();
-    active.status = Set(DeliveryStatus::Pending.as_str().to_owned());
+    active.status = Set(DeliveryStatus::Pending);
     active.attempts = Set(0);
     active.next_attempt_at = Set(Some(now));
     active.lease_until = Set(None);

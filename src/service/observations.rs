@@ -49,8 +49,8 @@ pub async fn create(app: &AppState, who: &Identity, new: NewObservation) -> AppR
         scanner: Set(new.scanner.into_inner()),
         fingerprint: Set(fingerprint),
         title: Set(new.title.into_inner()),
-        severity: Set(new.severity.as_str().to_owned()),
-        status: Set(new.status.as_str().to_owned()),
+        severity: Set(new.severity),
+        status: Set(new.status),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -85,10 +85,10 @@ pub async fn update(app: &AppState, who: &Identity, id: i64, edit: ObservationEd
         row.title = Set(title.into_inner());
     }
     if let Some(severity) = edit.severity {
-        row.severity = Set(severity.as_str().to_owned());
+        row.severity = Set(severity);
     }
     if let Some(status) = edit.status {
-        row.status = Set(status.as_str().to_owned());
+        row.status = Set(status);
     }
     row.updated_at = Set(chrono::Utc::now());
     let updated = row.update(&txn).await?;
@@ -134,14 +134,12 @@ pub async fn import(
         .all(&txn)
         .await?
         .into_iter()
-        .filter_map(|o| {
-            Some(ExistingObservation {
-                id: o.id,
-                severity: o.severity.parse().ok()?,
-                status: o.status.parse().ok()?,
-                fingerprint: o.fingerprint,
-                title: o.title,
-            })
+        .map(|o| ExistingObservation {
+            id: o.id,
+            severity: o.severity,
+            status: o.status,
+            fingerprint: o.fingerprint,
+            title: o.title,
         })
         .collect();
     let plan = import::plan(&existing, findings);
@@ -154,8 +152,8 @@ pub async fn import(
             scanner: Set(scanner.as_str().to_owned()),
             fingerprint: Set(f.fingerprint),
             title: Set(f.title),
-            severity: Set(f.severity.as_str().to_owned()),
-            status: Set(ObservationStatus::Open.as_str().to_owned()),
+            severity: Set(f.severity),
+            status: Set(ObservationStatus::Open),
             created_at: Set(now),
             updated_at: Set(now),
         });
@@ -165,8 +163,8 @@ pub async fn import(
         observation::ActiveModel {
             id: Set(change.id),
             title: Set(change.title),
-            severity: Set(change.severity.as_str().to_owned()),
-            status: Set(change.status.as_str().to_owned()),
+            severity: Set(change.severity),
+            status: Set(change.status),
             updated_at: Set(now),
             ..Default::default()
         }
@@ -188,8 +186,7 @@ pub async fn import(
     let security_gate = crate::entity::product::Entity::find_by_id(product_id)
         .one(&txn)
         .await?
-        .and_then(|p| p.security_gate.parse().ok())
-        .unwrap_or(SecurityGateStatus::None);
+        .map_or(SecurityGateStatus::None, |p| p.security_gate);
     txn.commit().await?;
     Ok(ImportOutcome {
         created: outcome_counts.0,

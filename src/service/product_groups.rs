@@ -28,7 +28,7 @@ pub async fn create(app: &AppState, who: &Identity, spec: ProductSpec) -> AppRes
     product_group_member::ActiveModel {
         product_group_id: Set(created.id),
         user_id: Set(who.user_id()),
-        role: Set(Role::Owner.as_str().to_owned()),
+        role: Set(Role::Owner),
     }
     .insert(&txn)
     .await?;

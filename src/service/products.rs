@@ -33,7 +33,7 @@ pub async fn create(
     let mut row = product::ActiveModel {
         id: NotSet,
         product_group_id: Set(group_id),
-        security_gate: Set(crate::domain::SecurityGateStatus::None.as_str().to_owned()),
+        security_gate: Set(crate::domain::SecurityGateStatus::None),
         created_at: Set(chrono::Utc::now()),
         ..Default::default()
     };
@@ -45,13 +45,13 @@ pub async fn create(
     product_member::ActiveModel {
         product_id: Set(created.id),
         user_id: Set(who.user_id()),
-        role: Set(Role::Owner.as_str().to_owned()),
+        role: Set(Role::Owner),
     }
     .insert(&txn)
     .await?;
     let initial = gate::current_value(&txn, &created).await?;
     let mut row = created.into_active_model();
-    row.security_gate = Set(initial.as_str().to_owned());
+    row.security_gate = Set(initial);
     let created = row.update(&txn).await?;
     txn.commit().await?;
     Ok(created)

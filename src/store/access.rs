@@ -13,10 +13,6 @@ use crate::entity::{product, product_group, product_group_member};
 use crate::error::AppError;
 use crate::store::sight::{self, Sight};
 
-fn parse_role(raw: &str) -> Result<Role, AppError> {
-    raw.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))
-}
-
 /// The caller's own role on a group (admins: OWNER).
 pub async fn group_role(db: &impl ConnectionTrait, who: &Identity, group_id: i64) -> Result<Option<Role>, AppError> {
     if who.is_admin() {
@@ -25,7 +21,7 @@ pub async fn group_role(db: &impl ConnectionTrait, who: &Identity, group_id: i64
     let row = product_group_member::Entity::find_by_id((group_id, who.user_id()))
         .one(db)
         .await?;
-    row.map(|m| parse_role(&m.role)).transpose()
+    Ok(row.map(|m| m.role))
 }
 
 /// The caller's effective role on a product: the higher of their product and

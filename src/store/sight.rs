@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement, UnionType};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, StatementBuilder};
 
 use crate::auth::Identity;
@@ -81,10 +81,7 @@ pub async fn memberships(db: &impl ConnectionTrait, of: Of) -> Result<HashMap<(i
     for row in db.query_all_raw(statement).await? {
         let product_id: i64 = row.try_get_by_index(0)?;
         let user_id: i64 = row.try_get_by_index(1)?;
-        let raw: String = row.try_get_by_index(2)?;
-        let role: Role = raw
-            .parse()
-            .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+        let role: Role = row.try_get_by_index(2)?;
         let entry = roles.entry((product_id, user_id)).or_insert(role);
         *entry = Role::effective(false, Some(*entry), Some(role)).unwrap_or(role);
     }
@@ -183,14 +180,16 @@ pub fn seen_by_members(
     products: impl IntoIterator<Item = i64>,
 ) -> Condition {
     Condition::all()
-        .add(kind.is_in(notification::kinds_members_see().map(NotificationType::as_str)))
+        .add(kind.is_in(notification::kinds_members_see()))
         .add(product.is_in(products))
 }
 
-/// The newest `limit` ids of each product among `rows`, each product's
-/// branch a bounded walk down the (product, id) index, so that a product
-/// whose notifications are all old costs no more than one with new ones.
-/// The same statement runs on both engines.
+/// The newest `limit` ids among the rows `branch` gives for each product.
+/// Each product's branch is a bounded walk down the (product_id, id)
+/// index, so a product whose notifications are all old costs no more than
+/// one with new ones; only the merged newest ids are returned, so the
+/// caller loads `limit` rows, not `limit` per product. The same statement
+/// runs on both engines.
 pub fn newest_per_product(
     products: &[i64],
     limit: u64,
@@ -208,5 +207,12 @@ pub fn newest_per_product(
     for next in branches {
         union.union(UnionType::All, next);
     }
-    Some(union)
+    Some(
+        Query::select()
+            .column(Alias::new("id"))
+            .from_subquery(union, Alias::new("newest"))
+            .order_by(Alias::new("id"), Order::Desc)
+            .limit(limit)
+            .to_owned(),
+    )
 }
