@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::peers::{Reply, SmtpServer, WebhookServer};
 use common::{Engine, TestApp, error_code};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -757,7 +758,10 @@ async fn a_hanging_receiver_holds_up_only_its_own_deliveries(engine: Engine) {
 
 /// A member's pages are drawn product by product and merged; they must be
 /// exactly the admin's list restricted to the member's products, in order,
-/// with no row lost or repeated across cursors, filters included.
+/// with no row lost or repeated across cursors, filters included. Then
+/// again once more notifications than the recent window (1,024 ids) that
+/// the member cannot see have come after theirs: that page is merged from
+/// one walk per product instead of the walk over the newest ids.
 async fn a_members_pages_merge_their_products_newest_first(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let admin = app.admin_token.clone();
@@ -782,36 +786,60 @@ async fn a_members_pages_merge_their_products_newest_first(engine: Engine) {
         )
         .await;
     }
-    for filter in [
+    let filters = [
         json!({ "unviewedOnly": false }),
         json!({ "search": "passed" }),
         json!({ "type": "SECURITY_GATE" }),
         json!({ "unviewedOnly": true }),
         json!({ "productId": mine[0] }),
-    ] {
+    ];
+    let mut expected = Vec::new();
+    for filter in &filters {
         // A page of 40 holds all 20, within the query budget.
         let everything = app.ok(&admin, LIST, json!({ "f": filter, "first": 40 })).await["notifications"].clone();
-        let expected: Vec<Value> = nodes(&everything)
+        let ids: Vec<Value> = nodes(&everything)
             .into_iter()
             .filter(|n| mine.contains(&n["product"]["id"].as_str().unwrap_or_default().to_owned()))
             .map(|n| n["id"].clone())
             .collect();
-        assert!(expected.len() >= 3, "more than one page: {filter}: {expected:?}");
-        let mut seen = Vec::new();
-        let mut after = Value::Null;
-        loop {
-            let page = app
-                .ok(&member, LIST, json!({ "f": filter, "first": 2, "after": after }))
-                .await["notifications"]
-                .clone();
-            assert_eq!(page["totalCount"].as_u64(), Some(expected.len() as u64), "{filter}");
-            seen.extend(nodes(&page).into_iter().map(|n| n["id"].clone()));
-            if page["pageInfo"]["hasNextPage"] != true {
-                break;
-            }
-            after = page["pageInfo"]["endCursor"].clone();
+        assert!(ids.len() >= 3, "more than one page: {filter}: {ids:?}");
+        expected.push(ids);
+    }
+    for round in ["recent", "old"] {
+        if round == "old" {
+            app.server
+                .state
+                .db
+                .execute_unprepared(&format!(
+                    "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1100) \
+                     INSERT INTO notifications (type, name, product_id, created_at) \
+                     SELECT 'SECURITY_GATE', 'filler', {}, (SELECT MAX(created_at) FROM notifications) FROM g",
+                    products[3]
+                ))
+                .await
+                .unwrap();
         }
-        assert_eq!(seen, expected, "{filter}");
+        for (filter, expected) in filters.iter().zip(&expected) {
+            let mut seen = Vec::new();
+            let mut after = Value::Null;
+            loop {
+                let page = app
+                    .ok(&member, LIST, json!({ "f": filter, "first": 2, "after": after }))
+                    .await["notifications"]
+                    .clone();
+                assert_eq!(
+                    page["totalCount"].as_u64(),
+                    Some(expected.len() as u64),
+                    "{round} {filter}"
+                );
+                seen.extend(nodes(&page).into_iter().map(|n| n["id"].clone()));
+                if page["pageInfo"]["hasNextPage"] != true {
+                    break;
+                }
+                after = page["pageInfo"]["endCursor"].clone();
+            }
+            assert_eq!(&seen, expected, "{round} {filter}");
+        }
     }
 }
 

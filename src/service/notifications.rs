@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Order, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Order, Query, SubQueryStatement};
 use sea_orm::{
     AccessMode, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
     IntoActiveModel, IsolationLevel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -97,36 +97,11 @@ pub async fn page(
     if let Some(after) = after {
         cond = cond.add(entity::Column::Id.lt(after));
     }
-    let newest = entity::Entity::find()
-        .order_by_desc(entity::Column::Id)
-        .limit(first + 1);
     let mut rows = match sight.products() {
-        // A member's products may hold only old notifications: walking the
-        // id index down from the newest would then read nearly every row,
-        // so each product is walked on its own, as far as one page.
         Some(products) if products.len() <= MAX_PRODUCT_BRANCHES => {
-            let products: Vec<i64> = products
-                .into_iter()
-                .filter(|p| filter.product_id.is_none_or(|only| only == *p))
-                .collect();
-            let branch = |product_id: i64| {
-                Query::select()
-                    .column(entity::Column::Id)
-                    .from(entity::Entity)
-                    .cond_where(cond.clone().add(sight::seen_by_members(
-                        entity::Column::Kind,
-                        entity::Column::ProductId,
-                        [product_id],
-                    )))
-                    .order_by(entity::Column::Id, Order::Desc)
-                    .to_owned()
-            };
-            match sight::newest_per_product(&products, first + 1, branch) {
-                Some(ids) => newest.filter(entity::Column::Id.in_subquery(ids)).all(db).await?,
-                None => Vec::new(),
-            }
+            member_page(db, sight, &products, filter.product_id, cond, first + 1, after).await?
         }
-        _ => newest.filter(cond).filter(seen(sight)).all(db).await?,
+        _ => newest(first + 1).filter(cond).filter(seen(sight)).all(db).await?,
     };
     let has_next = rows.len() as u64 > first;
     rows.truncate(first as usize);
@@ -141,6 +116,78 @@ pub async fn page(
         }
     };
     Ok((rows, has_next, total))
+}
+
+fn newest(limit: u64) -> sea_orm::Select<entity::Entity> {
+    entity::Entity::find().order_by_desc(entity::Column::Id).limit(limit)
+}
+
+/// Ids a member's page is first looked for among: the newest this many
+/// below the cursor. Past it, their notifications are sparse.
+const RECENT_WINDOW: i64 = 1024;
+
+/// The newest `limit` rows a member sees, under `cond`. Most members'
+/// notifications are dense among the newest, and one walk down the id
+/// index over the recent window finds a full page. When it does not (their
+/// products hold only old notifications), walking on would read nearly
+/// every row, so each product is walked on its own, as far as one page,
+/// and the walks are merged.
+async fn member_page(
+    db: &impl ConnectionTrait,
+    sight: &Sight,
+    products: &[i64],
+    only: Option<i64>,
+    cond: Condition,
+    limit: u64,
+    after: Option<i64>,
+) -> AppResult<Vec<entity::Model>> {
+    let top = match after {
+        Some(after) => Expr::val(after),
+        None => Expr::SubQuery(
+            None,
+            Box::new(SubQueryStatement::SelectStatement(
+                Query::select()
+                    .expr(Func::max(Expr::col(entity::Column::Id)))
+                    .from(entity::Entity)
+                    .to_owned(),
+            )),
+        ),
+    };
+    let recent = newest(limit)
+        .filter(cond.clone())
+        .filter(seen(sight))
+        .filter(Expr::col(entity::Column::Id).gt(top.sub(RECENT_WINDOW)))
+        .all(db)
+        .await?;
+    if recent.len() as u64 >= limit {
+        return Ok(recent);
+    }
+    let products: Vec<i64> = products
+        .iter()
+        .copied()
+        .filter(|p| only.is_none_or(|only| only == *p))
+        .collect();
+    let branch = |product_id: i64| {
+        Query::select()
+            .column(entity::Column::Id)
+            .from(entity::Entity)
+            .cond_where(cond.clone().add(sight::seen_by_members(
+                entity::Column::Kind,
+                entity::Column::ProductId,
+                [product_id],
+            )))
+            .order_by(entity::Column::Id, Order::Desc)
+            .to_owned()
+    };
+    Ok(match sight::newest_per_product(&products, limit, branch) {
+        Some(ids) => {
+            newest(limit)
+                .filter(entity::Column::Id.in_subquery(ids))
+                .all(db)
+                .await?
+        }
+        None => Vec::new(),
+    })
 }
 
 /// The total from the per (product, type) counters, when the filter is one
