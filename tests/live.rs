@@ -401,6 +401,32 @@ async fn deletions_and_unviewed_counts_follow_other_connections(engine: Engine) 
     tab.expect_silence(QUIET).await;
 }
 
+/// A subscriber's live count follows a membership granted while it is
+/// open: the next notification of the new product counts, as the stored
+/// count does.
+async fn a_live_count_follows_a_membership_granted_while_open(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token.clone();
+    let first = app.product(&admin, json!({ "name": "first" })).await;
+    let second = app.product(&admin, json!({ "name": "second" })).await;
+    let (reader_id, reader) = app.user("reader").await;
+    app.set_member(&first, &reader_id, "READER").await;
+
+    let mut tab = WsClient::authenticated(&app.base, TRANSPORT_WS, &reader).await;
+    tab.subscribe("count", "subscription { unviewedNotificationCount }")
+        .await;
+    assert_eq!(tab.next_data("count", WAIT).await["unviewedNotificationCount"], 0);
+    // The subscriber has now judged a notification with the roles it had.
+    app.import(&admin, &first, &[("x", "CRITICAL")]).await;
+    assert_eq!(tab.next_data("count", WAIT).await["unviewedNotificationCount"], 1);
+
+    app.set_member(&second, &reader_id, "READER").await;
+    app.import(&admin, &second, &[("x", "CRITICAL")]).await;
+    assert_eq!(tab.next_data("count", WAIT).await["unviewedNotificationCount"], 2);
+    let stored = app.ok(&reader, "{ unviewedNotificationCount }", json!({})).await;
+    assert_eq!(stored["unviewedNotificationCount"], 2);
+}
+
 async fn the_legacy_protocol_works_and_the_clients_preference_wins(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let admin = app.admin_token.clone();
@@ -541,6 +567,7 @@ async fn shutting_down_closes_sockets_with_1001(engine: Engine) {
 }
 
 on_both_engines!(
+    a_live_count_follows_a_membership_granted_while_open,
     shutting_down_closes_sockets_with_1001,
     connections_and_subscriptions_are_capped,
     members_receive_gate_changes_and_others_do_not,

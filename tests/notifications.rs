@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::peers::{Reply, SmtpServer, WebhookServer};
 use common::{Engine, TestApp, error_code};
+use herald::service::notifications::RECENT_WINDOW;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
@@ -759,9 +760,10 @@ async fn a_hanging_receiver_holds_up_only_its_own_deliveries(engine: Engine) {
 /// A member's pages are drawn product by product and merged; they must be
 /// exactly the admin's list restricted to the member's products, in order,
 /// with no row lost or repeated across cursors, filters included. Then
-/// again once more notifications than the recent window (1,024 ids) that
-/// the member cannot see have come after theirs: that page is merged from
-/// one walk per product instead of the walk over the newest ids.
+/// again with notifications the member cannot see coming after theirs:
+/// first as many as put the recent window's lower end among them, then
+/// more than the window, so that their pages are merged from one walk per
+/// product instead of the walk over the newest ids.
 async fn a_members_pages_merge_their_products_newest_first(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let admin = app.admin_token.clone();
@@ -805,19 +807,39 @@ async fn a_members_pages_merge_their_products_newest_first(engine: Engine) {
         assert!(ids.len() >= 3, "more than one page: {filter}: {ids:?}");
         expected.push(ids);
     }
-    for round in ["recent", "old"] {
-        if round == "old" {
-            app.server
-                .state
-                .db
-                .execute_unprepared(&format!(
-                    "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1100) \
-                     INSERT INTO notifications (type, name, product_id, created_at) \
-                     SELECT 'SECURITY_GATE', 'filler', {}, (SELECT MAX(created_at) FROM notifications) FROM g",
-                    products[3]
-                ))
-                .await
-                .unwrap();
+    // Notifications of a product the member does not see, newer than all.
+    let db = &app.server.state.db;
+    let fill = |n: i64| {
+        format!(
+            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {n}) \
+             INSERT INTO notifications (type, name, product_id, created_at) \
+             SELECT 'SECURITY_GATE', 'filler', {}, (SELECT MAX(created_at) FROM notifications) FROM g",
+            products[3]
+        )
+    };
+    for round in ["recent", "straddling the window", "old"] {
+        match round {
+            // The window's lower end between the member's newest and oldest:
+            // later pages find part of a page in it and must look further.
+            "straddling the window" => {
+                let id = |v: &Value| v.as_str().unwrap().parse::<i64>().unwrap();
+                let middle = id(&expected[0][expected[0].len() / 2]);
+                let top = db
+                    .query_one_raw(sea_orm::Statement::from_string(
+                        db.get_database_backend(),
+                        "SELECT MAX(id) FROM notifications",
+                    ))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .try_get_by_index::<i64>(0)
+                    .unwrap();
+                db.execute_unprepared(&fill(middle + RECENT_WINDOW - top)).await.unwrap();
+            }
+            "old" => {
+                db.execute_unprepared(&fill(RECENT_WINDOW + 100)).await.unwrap();
+            }
+            _ => {}
         }
         for (filter, expected) in filters.iter().zip(&expected) {
             let mut seen = Vec::new();

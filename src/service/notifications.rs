@@ -124,7 +124,7 @@ fn newest(limit: u64) -> sea_orm::Select<entity::Entity> {
 
 /// Ids a member's page is first looked for among: the newest this many
 /// below the cursor. Past it, their notifications are sparse.
-const RECENT_WINDOW: i64 = 1024;
+pub const RECENT_WINDOW: i64 = 1024;
 
 /// The newest `limit` rows a member sees, under `cond`. Most members'
 /// notifications are dense among the newest, and one walk down the id
