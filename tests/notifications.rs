@@ -834,7 +834,9 @@ async fn a_members_pages_merge_their_products_newest_first(engine: Engine) {
                     .unwrap()
                     .try_get_by_index::<i64>(0)
                     .unwrap();
-                db.execute_unprepared(&fill(middle + RECENT_WINDOW - top)).await.unwrap();
+                db.execute_unprepared(&fill(middle + RECENT_WINDOW - top))
+                    .await
+                    .unwrap();
             }
             "old" => {
                 db.execute_unprepared(&fill(RECENT_WINDOW + 100)).await.unwrap();
