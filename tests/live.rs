@@ -402,8 +402,8 @@ async fn deletions_and_unviewed_counts_follow_other_connections(engine: Engine) 
 }
 
 /// A subscriber's live count follows a membership granted while it is
-/// open: the next notification of the new product counts, as the stored
-/// count does.
+/// open, and a product it creates: the next notification of the new
+/// product counts, as the stored count does.
 async fn a_live_count_follows_a_membership_granted_while_open(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let admin = app.admin_token.clone();
@@ -423,8 +423,12 @@ async fn a_live_count_follows_a_membership_granted_while_open(engine: Engine) {
     app.set_member(&second, &reader_id, "READER").await;
     app.import(&admin, &second, &[("x", "CRITICAL")]).await;
     assert_eq!(tab.next_data("count", WAIT).await["unviewedNotificationCount"], 2);
+    // A product the subscriber creates is theirs at once, too.
+    let third = app.product(&reader, json!({ "name": "third" })).await;
+    app.import(&admin, &third, &[("x", "CRITICAL")]).await;
+    assert_eq!(tab.next_data("count", WAIT).await["unviewedNotificationCount"], 3);
     let stored = app.ok(&reader, "{ unviewedNotificationCount }", json!({})).await;
-    assert_eq!(stored["unviewedNotificationCount"], 2);
+    assert_eq!(stored["unviewedNotificationCount"], 3);
 }
 
 async fn the_legacy_protocol_works_and_the_clients_preference_wins(engine: Engine) {

@@ -1,7 +1,5 @@
 use sea_orm::entity::prelude::*;
 
-use crate::domain::NotificationType;
-
 /// Something live subscribers hear about. Read in (xid, id) order, and only
 /// from transactions older than every one still running (`live::log`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,7 +10,7 @@ pub struct Model {
     /// NOTIFICATION_CREATED, NOTIFICATION_DELETED, VIEWED or MEMBERSHIP.
     pub kind: String,
     pub notification_id: Option<i64>,
-    pub notification_type: Option<NotificationType>,
+    pub notification_type: Option<String>,
     pub product_id: Option<i64>,
     /// Whose views or memberships changed (None: possibly everybody's).
     pub user_id: Option<i64>,

@@ -162,16 +162,17 @@ pub async fn delete_old_notifications(state: &AppState) -> anyhow::Result<u64> {
         .filter(notification::Column::CreatedAt.lt(cutoff))
         .exec_with_returning(&txn)
         .await?;
-    // In key order: two runs at once (two replicas) then take the counter
+    // In key order, the stored text as before typed columns: two runs at
+    // once (two replicas, of one version or two) then take the counter
     // rows' locks in the same order and never wait for each other in a
     // circle.
-    let mut groups: std::collections::BTreeMap<(Option<i64>, NotificationType), i64> =
+    let mut groups: std::collections::BTreeMap<(Option<i64>, &'static str), (NotificationType, i64)> =
         std::collections::BTreeMap::new();
     for n in &deleted {
-        *groups.entry((n.product_id, n.kind)).or_default() += 1;
+        groups.entry((n.product_id, n.kind.as_str())).or_insert((n.kind, 0)).1 += 1;
     }
     // Deliveries and views went with them (ON DELETE CASCADE).
-    for ((product_id, kind), n) in groups {
+    for ((product_id, _), (kind, n)) in groups {
         counters::add(&txn, product_id, kind, -n)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;

@@ -112,7 +112,7 @@ pub async fn emit(uow: &UnitOfWork, new: NewEvent) -> AppResult<()> {
         id: NotSet,
         kind: Set(new.kind.as_str().to_owned()),
         notification_id: Set(new.notification_id),
-        notification_type: Set(new.notification_type),
+        notification_type: Set(new.notification_type.map(|t| t.as_str().to_owned())),
         product_id: Set(new.product_id),
         user_id: Set(new.user_id),
         created_at: Set(chrono::Utc::now()),
@@ -150,7 +150,10 @@ impl LiveEvent {
             xid: row.xid,
             kind: EventKind::parse(&row.kind)?,
             notification_id: row.notification_id,
-            notification_type: row.notification_type,
+            // Unknown to this version (written by a newer replica during a
+            // rolling deployment): no notification this version can show,
+            // rather than a log no replica can read past.
+            notification_type: row.notification_type.and_then(|t| t.parse().ok()),
             product_id: row.product_id,
             user_id: row.user_id,
             notification: notification.map(Arc::new),

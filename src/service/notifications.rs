@@ -141,8 +141,9 @@ async fn member_page(
     limit: u64,
     after: Option<i64>,
 ) -> AppResult<Vec<entity::Model>> {
-    let top = match after {
-        Some(after) => Expr::val(after),
+    // In Rust for a cursor, which a client could set near i64::MIN.
+    let floor = match after {
+        Some(after) => Expr::val(after.saturating_sub(RECENT_WINDOW)),
         None => Expr::SubQuery(
             None,
             Box::new(SubQueryStatement::SelectStatement(
@@ -151,12 +152,13 @@ async fn member_page(
                     .from(entity::Entity)
                     .to_owned(),
             )),
-        ),
+        )
+        .sub(RECENT_WINDOW),
     };
     let recent = newest(limit)
         .filter(cond.clone())
         .filter(seen(sight))
-        .filter(Expr::col(entity::Column::Id).gt(top.sub(RECENT_WINDOW)))
+        .filter(Expr::col(entity::Column::Id).gt(floor))
         .all(db)
         .await?;
     if recent.len() as u64 >= limit {

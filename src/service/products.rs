@@ -53,6 +53,12 @@ pub async fn create(
     let mut row = created.into_active_model();
     row.security_gate = Set(initial);
     let created = row.update(&txn).await?;
+    // New roles: the creator's, and those of the group's members.
+    let event = match group_id {
+        Some(_) => NewEvent::of(EventKind::Membership),
+        None => NewEvent::for_user(EventKind::Membership, Some(who.user_id())),
+    };
+    live::emit(&txn, event).await?;
     txn.commit().await?;
     Ok(created)
 }
