@@ -867,7 +867,46 @@ async fn a_members_pages_merge_their_products_newest_first(engine: Engine) {
     }
 }
 
+/// A delivery this version cannot read (a channel a newer version added,
+/// met after a rollback) fails on its own; the outbox keeps sending.
+async fn an_unreadable_delivery_fails_alone(engine: Engine) {
+    let hooks = WebhookServer::start().await;
+    let app = TestApp::spawn(engine).await;
+    let admin = app.admin_token.clone();
+    let send = "mutation($t: String!) { sendTestNotification(channel: SLACK, target: $t) { id } }";
+    app.ok(&admin, send, json!({ "t": hooks.url("/first") })).await;
+    hooks.wait_for(1, WAIT).await;
+    // Due since the first one was created.
+    let columns = "notification_id, target, attempts, target_origin, created_at, updated_at";
+    app.server
+        .state
+        .db
+        .execute_unprepared(&format!(
+            "INSERT INTO deliveries (channel, status, next_attempt_at, {columns}) \
+             SELECT 'PAGER', 'PENDING', created_at, {columns} FROM deliveries"
+        ))
+        .await
+        .unwrap();
+    app.ok(&admin, send, json!({ "t": hooks.url("/second") })).await;
+    let got = hooks.wait_for(2, WAIT).await;
+    assert_eq!(got[1].path, "/second");
+    app.eventually("the unreadable delivery is FAILED", || async {
+        let db = &app.server.state.db;
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT status FROM deliveries WHERE channel = 'PAGER'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<String>(0).unwrap() == "FAILED"
+    })
+    .await;
+}
+
 on_both_engines!(
+    an_unreadable_delivery_fails_alone,
     a_hanging_receiver_holds_up_only_its_own_deliveries,
     replicas_hitting_the_same_exception_at_once_send_it_once,
     exceptions_and_tasks_reach_every_exception_channel,
