@@ -10,7 +10,7 @@ use super::{BaseUrl, EmailList, NotificationTargets, Role, SecurityGateStatus, W
 macro_rules! stored_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, async_graphql::Enum, sea_orm::DeriveValueType)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum, sea_orm::DeriveValueType)]
         #[sea_orm(value_type = "String")]
         pub enum $name { $($variant),+ }
 

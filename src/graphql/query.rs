@@ -129,8 +129,8 @@ impl QueryRoot {
         let Some(row) = notification::Entity::find_by_id(id).one(db).await? else {
             return Ok(None);
         };
-        // load_nodes decides visibility (and drops what is hidden) while it
-        // loads the product and roles; deciding it here too would do it twice.
+        // load_nodes decides visibility from the sight (and drops what is
+        // hidden); deciding it here too would do it twice.
         let sight = Sight::of(db, who).await?;
         Ok(load_nodes(db, who, &sight, vec![row]).await?.pop())
     }

@@ -145,13 +145,12 @@ pub async fn set(
     }
     keep_an_owner(&txn, scope, before, Some(role), "role").await?;
     delete_membership(&txn, scope, user_id).await?;
-    let role_text = Set(role);
     match scope {
         Scope::Product(id) => {
             product_member::ActiveModel {
                 product_id: Set(id),
                 user_id: Set(user_id),
-                role: role_text,
+                role: Set(role),
             }
             .insert(&txn)
             .await?;
@@ -160,7 +159,7 @@ pub async fn set(
             product_group_member::ActiveModel {
                 product_group_id: Set(id),
                 user_id: Set(user_id),
-                role: role_text,
+                role: Set(role),
             }
             .insert(&txn)
             .await?;
