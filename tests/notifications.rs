@@ -824,16 +824,7 @@ async fn a_members_pages_merge_their_products_newest_first(engine: Engine) {
             "straddling the window" => {
                 let id = |v: &Value| v.as_str().unwrap().parse::<i64>().unwrap();
                 let middle = id(&expected[0][expected[0].len() / 2]);
-                let top = db
-                    .query_one_raw(sea_orm::Statement::from_string(
-                        db.get_database_backend(),
-                        "SELECT MAX(id) FROM notifications",
-                    ))
-                    .await
-                    .unwrap()
-                    .unwrap()
-                    .try_get_by_index::<i64>(0)
-                    .unwrap();
+                let top: i64 = app.scalar("SELECT MAX(id) FROM notifications").await;
                 db.execute_unprepared(&fill(middle + RECENT_WINDOW - top))
                     .await
                     .unwrap();
@@ -891,16 +882,9 @@ async fn an_unreadable_delivery_fails_alone(engine: Engine) {
     let got = hooks.wait_for(2, WAIT).await;
     assert_eq!(got[1].path, "/second");
     app.eventually("the unreadable delivery is FAILED", || async {
-        let db = &app.server.state.db;
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                "SELECT status FROM deliveries WHERE channel = 'PAGER'",
-            ))
+        app.scalar::<String>("SELECT status FROM deliveries WHERE channel = 'PAGER'")
             .await
-            .unwrap()
-            .unwrap();
-        row.try_get_by_index::<String>(0).unwrap() == "FAILED"
+            == "FAILED"
     })
     .await;
 }

@@ -189,14 +189,7 @@ impl TestApp {
 
     /// Creates a product as `token` and returns its id.
     pub async fn product(&self, token: &str, input: Value) -> String {
-        let data = self
-            .ok(
-                token,
-                "mutation($i: ProductInput!) { createProduct(input: $i) { id } }",
-                json!({ "i": input }),
-            )
-            .await;
-        data["createProduct"]["id"].as_str().unwrap().to_owned()
+        product_id(&self.ok(token, CREATE_PRODUCT, json!({ "i": input })).await)
     }
 
     pub async fn set_member(&self, product_id: &str, user_id: &str, role: &str) {
@@ -255,6 +248,18 @@ impl TestApp {
         .await
     }
 
+    /// The first column of the one row `sql` gives, read straight from the
+    /// server's database.
+    pub async fn scalar<T: sea_orm::TryGetable>(&self, sql: &str) -> T {
+        let db = &self.server.state.db;
+        db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .expect("a row")
+            .try_get_by_index(0)
+            .unwrap()
+    }
+
     /// Polls `check` until it holds, for work done in the background.
     pub async fn eventually<F, Fut>(&self, what: &str, mut check: F)
     where
@@ -301,6 +306,14 @@ pub async fn login(http: &reqwest::Client, base: &str, username: &str, password:
 }
 
 /// The `extensions.code` of the first error.
+/// Creates a product from `$i`; [`product_id`] reads its answer. The
+/// in-process and the server-process harnesses both use it.
+pub const CREATE_PRODUCT: &str = "mutation($i: ProductInput!) { createProduct(input: $i) { id } }";
+
+pub fn product_id(data: &Value) -> String {
+    data["createProduct"]["id"].as_str().expect("product id").to_owned()
+}
+
 pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]
         .as_str()

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{ADMIN_PASSWORD, JWT_SECRET};
+use super::{ADMIN_PASSWORD, CREATE_PRODUCT, JWT_SECRET, product_id};
 
 /// How long a process may take to migrate and answer `/healthz`.
 pub const STARTUP: Duration = Duration::from_secs(30);
@@ -248,14 +248,7 @@ impl Herald {
 
     /// Creates a product as `token` and returns its id (as `TestApp::product`).
     pub async fn product(&self, token: &str, input: Value) -> String {
-        let data = self
-            .ok(
-                token,
-                "mutation($i: ProductInput!) { createProduct(input: $i) { id } }",
-                json!({ "i": input }),
-            )
-            .await;
-        data["createProduct"]["id"].as_str().expect("product id").to_owned()
+        product_id(&self.ok(token, CREATE_PRODUCT, json!({ "i": input })).await)
     }
 
     /// Logs in as `username`; panics when that fails.
