@@ -1,5 +1,5 @@
 //! GraphQL object types. Each wraps a row and resolves the fields the
-//! contract names; role-dependent fields ask `store::access`.
+//! contract names; role-dependent fields ask `store::sight` and `store::access`.
 
 use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -14,7 +14,7 @@ use crate::graphql::limits::{list_cost, nominal, read_cost};
 use crate::service::members::Scope;
 use crate::service::{gate, members, observations};
 use crate::store::access;
-use crate::store::sight::Sight;
+use crate::store::sight::{self, Sight};
 use crate::store::stored::GateColumns;
 
 /// A count or threshold per severity.
@@ -130,7 +130,7 @@ pub struct Product {
 
 impl Product {
     pub async fn load(ctx: &Context<'_>, row: product::Model) -> ApiResult<Self> {
-        let role = access::product_role(&state(ctx).db, identity(ctx)?, &row).await?;
+        let role = sight::role_on(&state(ctx).db, identity(ctx)?, row.id).await?;
         Ok(Self { row, role })
     }
 

@@ -24,16 +24,6 @@ pub async fn group_role(db: &impl ConnectionTrait, who: &Identity, group_id: i64
     Ok(row.map(|m| m.role))
 }
 
-/// The caller's effective role on a product: the higher of their product and
-/// group roles (admins: OWNER).
-pub async fn product_role(
-    db: &impl ConnectionTrait,
-    who: &Identity,
-    product: &product::Model,
-) -> Result<Option<Role>, AppError> {
-    sight::role_on(db, who, product.id).await
-}
-
 /// Loads a product the caller may see. A product they are not a member of
 /// reads as NOT_FOUND, so ids do not reveal what exists.
 pub async fn visible_product(
@@ -45,7 +35,7 @@ pub async fn visible_product(
         .one(db)
         .await?
         .ok_or(AppError::NotFound("product"))?;
-    let role = product_role(db, who, &product)
+    let role = sight::role_on(db, who, product.id)
         .await?
         .ok_or(AppError::NotFound("product"))?;
     Ok((product, role))
